@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+INDEX_DIR ?= $(or $(FAQBOT_INDEX_DIR),.faqbot/index)
+
+.PHONY: install run index test lint bench clean
+
+install: $(INSTALLED)
+
+# Reinstalls when the declared dependencies change. torch is pinned in pyproject.toml.
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Builds the index only when none exists; `python -m index build` rebuilds on demand.
+index: $(INSTALLED)
+	test -e $(INDEX_DIR)/manifest.json || $(PY) -m index build --out $(INDEX_DIR)
+
+run: index
+	$(PY) app.py
+
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: $(INSTALLED)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .faqbot .pytest_cache

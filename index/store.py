@@ -1,0 +1,345 @@
+"""The index on disk: manifest, passages, vectors and BM25, written atomically, loaded checked.
+
+Layout: the index path is a symbolic link to a complete, versioned sibling directory.
+A build writes a new directory and then replaces the link in one `rename`, so a reader
+sees either the old index or the new one, and a killed build leaves the old one in use.
+"""
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import faiss
+import numpy as np
+from filelock import FileLock
+
+from index.analysis import ANALYZER_SETTINGS
+from index.documents import BlockKind, Skipped
+from index.errors import FaqbotError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.passages import ChunkSettings, Passage
+from index.vectors import VectorSettings, read_vector_index, search_vectors, write_vector_index
+
+FORMAT_VERSION = 1
+"""Bump when the files change shape: older indexes are then refused with a rebuild hint."""
+
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+EMBEDDINGS = "embeddings.npy"
+QUESTION_EMBEDDINGS = "questions.npy"
+VECTORS = "passages.faiss"
+BM25_DIR = "bm25"
+REBUILD_HINT = "rebuild it with: python -m index build"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """What the manifest remembers of each document: enough to see what changed."""
+
+    doc_id: str
+    source: str
+    content_hash: str
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """Everything needed to trust, explain and reproduce an index."""
+
+    model: str
+    dimension: int
+    documents: int
+    passages: int
+    faq_entries: int
+    chunking: ChunkSettings
+    vectors: VectorSettings
+    vector_index: str
+    bm25: dict[str, Any]
+    sources: tuple[DocumentRecord, ...]
+    skipped: tuple[Skipped, ...]
+    embedded: int
+    reused: int
+    furniture: int
+    built_at: str
+    build_seconds: float
+    format_version: int = FORMAT_VERSION
+    files: dict[str, int] = field(default_factory=dict)
+    """Size in bytes of every file, so that a truncated file is caught at load."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Manifest":
+        return cls(
+            **{
+                **data,
+                "chunking": ChunkSettings(**data["chunking"]),
+                "vectors": VectorSettings(**data["vectors"]),
+                "sources": tuple(DocumentRecord(**record) for record in data["sources"]),
+                "skipped": tuple(Skipped(**item) for item in data["skipped"]),
+            }
+        )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class IndexContent:
+    """An index in memory, as built or as loaded; queries read it, nothing changes it."""
+
+    manifest: Manifest
+    passages: tuple[Passage, ...]
+    embeddings: np.ndarray
+    question_embeddings: np.ndarray
+    vectors: faiss.Index
+    bm25: bm25s.BM25
+
+    @property
+    def question_rows(self) -> np.ndarray:
+        """Passage rows of the FAQ entries, in the order of `question_embeddings`."""
+        return np.array(
+            [row for row, p in enumerate(self.passages) if p.kind is BlockKind.FAQ], dtype=np.int64
+        )
+
+    def dense_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best `k` passages by cosine similarity: (scores, rows), best first."""
+        return search_vectors(self.vectors, query, k)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _passage_json(passage: Passage) -> str:
+    record = asdict(passage)
+    record["kind"] = passage.kind.value
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _write_files(directory: Path, content: IndexContent) -> dict[str, int]:
+    with (directory / PASSAGES).open("w", encoding="utf-8") as out:
+        out.writelines(_passage_json(p) + "\n" for p in content.passages)
+    np.save(directory / EMBEDDINGS, content.embeddings)
+    np.save(directory / QUESTION_EMBEDDINGS, content.question_embeddings)
+    write_vector_index(content.vectors, directory / VECTORS)
+    content.bm25.save(str(directory / BM25_DIR), show_progress=False)
+    return {
+        path.relative_to(directory).as_posix(): path.stat().st_size
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in [*directory.rglob("*"), directory]:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _siblings(link: Path, kind: str) -> Iterator[Path]:
+    yield from link.parent.glob(f".{link.name}.{kind}-*")
+
+
+@contextmanager
+def build_lock(link: Path) -> Iterator[None]:
+    """One build at a time per index path; a second one waits."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(link.parent / f".{link.name}.lock")):
+        yield
+
+
+def _prepare_link(link: Path) -> None:
+    if link.is_symlink() or not link.exists():
+        return
+    if link.is_dir() and not any(link.iterdir()):
+        link.rmdir()
+        return
+    raise FaqbotError(
+        f"{link} exists and is not an index link made by faqbot; remove it or choose another --out"
+    )
+
+
+def write_index(link: Path, content: IndexContent) -> Manifest:
+    """Write `content` as a new version and switch `link` to it; return the final manifest.
+
+    Must run under `build_lock(link)`. Versions that are no longer linked, and directories
+    of builds that were killed, are removed once the new version is in place.
+    """
+    _prepare_link(link)
+    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    staging = link.parent / f".{link.name}.building-{build_id}"
+    staging.mkdir()
+    try:
+        files = _write_files(staging, content)
+        manifest = replace(content.manifest, files=files)
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        _fsync_tree(staging)
+        version = link.parent / f".{link.name}.version-{build_id}"
+        staging.rename(version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _switch_link(link, version)
+    _remove_unlinked(link, keep=version)
+    return manifest
+
+
+def _switch_link(link: Path, target: Path) -> None:
+    temporary = link.parent / f".{link.name}.link-{secrets.token_hex(4)}"
+    temporary.symlink_to(target.name)
+    os.replace(temporary, link)  # atomic: readers see the old target or the new one
+    descriptor = os.open(link.parent, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_unlinked(link: Path, keep: Path) -> None:
+    for stale in [*_siblings(link, "version"), *_siblings(link, "building")]:
+        if stale != keep:
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale_link in _siblings(link, "link"):
+        stale_link.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def index_exists(link: Path) -> bool:
+    return (link / MANIFEST).is_file()
+
+
+def read_manifest(link: Path) -> Manifest:
+    """The manifest of the index at `link`, refused if its format is not this version's."""
+    path = link / MANIFEST
+    if not path.is_file():
+        if link.exists():
+            raise IndexCorruptError(f"{link} has no {MANIFEST}; {REBUILD_HINT}")
+        raise IndexMissingError(f"no index at {link}; build it with: python -m index build")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexCorruptError(f"{path} is unreadable ({error}); {REBUILD_HINT}") from error
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index at {link} has format version {data.get('format_version')}, this faqbot "
+            f"reads version {FORMAT_VERSION}; {REBUILD_HINT}"
+        )
+    try:
+        return Manifest.from_json(data)
+    except (KeyError, TypeError) as error:
+        raise IndexCorruptError(f"{path} is incomplete ({error}); {REBUILD_HINT}") from error
+
+
+def _check_model(manifest: Manifest, link: Path, model: str | None) -> None:
+    if model is not None and manifest.model != model:
+        raise IndexMismatchError(
+            f"index at {link} was built with model {manifest.model!r}, but {model!r} is "
+            f"configured; rebuild it with: python -m index build --model {model} "
+            f"(or set FAQBOT_MODEL={manifest.model})"
+        )
+    if manifest.bm25.get("analyzer") != ANALYZER_SETTINGS:
+        raise IndexMismatchError(f"index at {link} uses another BM25 analyzer; {REBUILD_HINT}")
+
+
+def _check_files(directory: Path, manifest: Manifest) -> None:
+    for name, size in manifest.files.items():
+        path = directory / name
+        if not path.is_file():
+            raise IndexCorruptError(f"{path} is missing; {REBUILD_HINT}")
+        if path.stat().st_size != size:
+            raise IndexCorruptError(
+                f"{path} has {path.stat().st_size} bytes, the manifest says {size} "
+                f"(truncated or overwritten); {REBUILD_HINT}"
+            )
+
+
+def _read_passages(path: Path) -> tuple[Passage, ...]:
+    passages = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            record["kind"] = BlockKind(record["kind"])
+            record["sentences"] = tuple(tuple(span) for span in record["sentences"])
+            passages.append(Passage(**record))
+    return tuple(passages)
+
+
+def _guarded(directory: Path, what: str, reader: Callable[[], Any]) -> Any:
+    try:
+        return reader()
+    except FaqbotError:
+        raise
+    except Exception as error:  # any library's "cannot read this file"
+        raise IndexCorruptError(
+            f"{directory}: cannot read the {what} ({error}); {REBUILD_HINT}"
+        ) from error
+
+
+def _check_counts(content: IndexContent, directory: Path) -> None:
+    manifest = content.manifest
+    faq_count = int(sum(p.kind is BlockKind.FAQ for p in content.passages))
+    counts = {
+        "passages": len(content.passages),
+        "vectors": content.vectors.ntotal,
+        "embeddings": len(content.embeddings),
+        "BM25 documents": int(content.bm25.scores["num_docs"]),
+    }
+    wrong = {name: n for name, n in counts.items() if n != manifest.passages}
+    if wrong or faq_count != len(content.question_embeddings) or faq_count != manifest.faq_entries:
+        raise IndexCorruptError(
+            f"{directory}: the manifest counts {manifest.passages} passages and "
+            f"{manifest.faq_entries} FAQ entries, but found {counts} and {faq_count} FAQ "
+            f"entries with {len(content.question_embeddings)} question vectors; {REBUILD_HINT}"
+        )
+    if content.vectors.d != manifest.dimension:
+        raise IndexCorruptError(
+            f"{directory}: vectors have dimension {content.vectors.d}, the manifest "
+            f"{manifest.dimension}; {REBUILD_HINT}"
+        )
+
+
+def load_index(link: Path, model: str | None = None) -> IndexContent:
+    """Load and check the index at `link`; `model`, if given, must be the one it was built with.
+
+    The link is resolved once, so a build that swaps it meanwhile cannot mix two versions.
+    """
+    directory = link.resolve()
+    manifest = read_manifest(directory)
+    _check_model(manifest, link, model)
+    _check_files(directory, manifest)
+    content = IndexContent(
+        manifest=manifest,
+        passages=_guarded(directory, "passages", lambda: _read_passages(directory / PASSAGES)),
+        embeddings=_guarded(directory, "embeddings", lambda: np.load(directory / EMBEDDINGS)),
+        question_embeddings=_guarded(
+            directory, "question embeddings", lambda: np.load(directory / QUESTION_EMBEDDINGS)
+        ),
+        vectors=_guarded(
+            directory,
+            "FAISS index",
+            lambda: read_vector_index(directory / VECTORS, manifest.vectors),
+        ),
+        bm25=_guarded(
+            directory,
+            "BM25 index",
+            lambda: bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False),
+        ),
+    )
+    _check_counts(content, directory)
+    return content

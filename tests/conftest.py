@@ -1,0 +1,70 @@
+"""Shared fixtures: a deterministic fake embedder, small corpora, and isolated paths."""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "data" / "nato-krise-2026.txt"
+XQUAD = REPO.parent / "shared" / "bench" / "xquad.de.json"
+
+
+class FakeEmbedder:
+    """Bag of hashed words: similar wording gives similar vectors, and every call is recorded."""
+
+    name = "fake-hashed-words"
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        self.embedded.extend(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()) or [""]:
+                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+                bucket = int.from_bytes(digest, "little")
+                vectors[row, bucket % self.dimension] += 1.0 if bucket & 1 << 31 else -1.0
+            vectors[row] /= np.linalg.norm(vectors[row]) or 1.0
+        return vectors
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(autouse=True)
+def isolated_paths(tmp_path, monkeypatch):
+    """Nothing a test does may touch the repository's own data or index."""
+    monkeypatch.setenv("FAQBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FAQBOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.delenv("FAQBOT_MODEL", raising=False)
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def small_corpus(tmp_path, seed_text) -> Path:
+    """The seed article plus one Markdown and one JSONL document."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "nato.txt").write_text(seed_text, encoding="utf-8")
+    (data / "bahn.md").write_text(
+        "# Bahnreform 2027\n\nDie Bahn plant neue Strecken zwischen Köln und Berlin.\n\n"
+        "## Kosten\n\nDie Reform kostet rund 12 Milliarden Euro bis 2030.\n",
+        encoding="utf-8",
+    )
+    (data / "wetter.jsonl").write_text(
+        '{"id": "wetter-1", "title": "Wetter", "text": "Im Januar fiel in München viel Schnee."}\n',
+        encoding="utf-8",
+    )
+    return data

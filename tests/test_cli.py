@@ -1,0 +1,64 @@
+"""`python -m index` end to end, with the real bundled model (offline)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+
+def run_index(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "index", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+        timeout=300,
+    )
+
+
+@pytest.mark.model
+def test_build_and_info_on_the_default_corpus(tmp_path):
+    out = tmp_path / "index"
+    built = run_index("build", "--data", str(REPO / "data"), "--out", str(out))
+    assert built.returncode == 0, built.stderr
+    assert "5 FAQ entries" in built.stdout and "Skipped 0 items." in built.stdout
+
+    info = run_index("info", "--out", str(out), "--json")
+    assert info.returncode == 0, info.stderr
+    manifest = json.loads(info.stdout)
+    assert manifest["model"] == "use-multilingual-v3" and manifest["dimension"] == 512
+    assert (
+        manifest["documents"] == 1 and manifest["passages"] >= 15 and manifest["faq_entries"] == 5
+    )
+    assert manifest["built_at"].startswith("20")
+
+
+def test_build_failure_exits_non_zero_with_one_line(tmp_path):
+    empty = tmp_path / "leer"
+    empty.mkdir()
+    result = run_index("build", "--data", str(empty), "--out", str(tmp_path / "index"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("error: nothing to index in")
+
+
+def test_info_without_index_explains_how_to_build(tmp_path):
+    result = run_index("info", "--out", str(tmp_path / "nirgends"))
+    assert result.returncode == 1
+    assert "python -m index build" in result.stderr
+
+
+def test_environment_chooses_the_paths(tmp_path):
+    result = run_index("info", env={"FAQBOT_INDEX_DIR": str(tmp_path / "woanders")})
+    assert result.returncode == 1
+    assert str(tmp_path / "woanders") in result.stderr
+
+
+def test_bad_settings_are_refused(tmp_path):
+    result = run_index("build", "--max-chars", "0", "--out", str(tmp_path / "index"))
+    assert result.returncode == 1
+    assert "max_chars must be positive" in result.stderr
