@@ -7,14 +7,32 @@ the closed spelling of a compound, and either of its parts, find each other.
 import re
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_GERMAN
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-ANALYZER_SETTINGS = {"version": 1, "stemmer": "german", "stopwords": "bm25s-german"}
+ANALYZER_SETTINGS = {
+    "version": 2,
+    "stemmer": "german",
+    "stopwords": "bm25s-german+english+questions",
+}
 """Recorded in the manifest; bump the version when tokens change, so old indexes are refused."""
 
 _WORD = re.compile(r"[^\W_]+(?:[-‐‑_][^\W_]+)*")
 _JOINER = re.compile(r"[-‐‑_]")
-_STOPWORDS = frozenset(STOPWORDS_GERMAN)
+# Question words say what kind of answer is wanted, not what it is about; as terms they only
+# make a question look less covered by a passage that answers it. English ones too, because
+# English questions are welcome.
+_QUESTION_WORDS = frozenset(
+    {
+        "wer", "wen", "wem", "wessen", "wann", "warum", "weshalb", "wieso", "woher", "wohin",
+        "wozu", "womit", "wofür", "worüber", "wodurch", "woran", "worauf", "wovon", "wovor",
+        "wieviel", "wieviele", "heißt", "eigentlich", "what", "when", "who", "whom", "whose",
+        "which", "where", "why", "how", "does", "do", "did", "has", "have", "had", "can",
+        "could", "would", "should", "you", "we",
+    }
+)  # fmt: skip
+_STOPWORDS = frozenset(
+    word.casefold() for word in (*STOPWORDS_GERMAN, *STOPWORDS_EN, *_QUESTION_WORDS)
+)
 
 
 class GermanAnalyzer:

@@ -8,7 +8,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bm25s
@@ -56,13 +56,22 @@ def previous_vectors(out_dir: Path, model: str) -> VectorCache:
         (content_hash(p.question), v)
         for p, v in zip(faq, previous.question_embeddings, strict=True)
     )
+    sentences = sentence_texts(previous.passages)
+    cache.update(
+        (content_hash(s), v) for s, v in zip(sentences, previous.sentence_embeddings, strict=True)
+    )
     return cache
+
+
+def sentence_texts(passages: Sequence[Passage]) -> list[str]:
+    """Each passage's sentences, passage after passage: the rows of the sentence vectors."""
+    return [p.text[start:end] for p in passages for start, end in p.sentences]
 
 
 def embed_with_cache(
     embedder: Embedder, texts: Sequence[str], cache: VectorCache, progress: bool = False
-) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`, embedding only those not in `cache`; returns (vectors, embedded)."""
+) -> np.ndarray:
+    """Vectors for `texts`, embedding only those whose hash is not in `cache` (which grows)."""
     keys = [content_hash(text) for text in texts]
     missing = list(dict.fromkeys(key for key in keys if key not in cache))
     if missing:
@@ -72,7 +81,34 @@ def embed_with_cache(
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for row, key in enumerate(keys):
         vectors[row] = cache[key]
-    return vectors, len(missing)
+    return vectors
+
+
+@dataclass(frozen=True)
+class PassageVectors:
+    """The three kinds of vectors an index holds, and how many distinct texts were
+    embedded now versus taken over from the previous index."""
+
+    passages: np.ndarray
+    questions: np.ndarray
+    sentences: np.ndarray
+    embedded: int
+    reused: int
+
+
+def embed_passages(
+    embedder: Embedder, passages: Sequence[Passage], cache: VectorCache, progress: bool = False
+) -> PassageVectors:
+    """Passage texts (with their headings), FAQ questions on their own, and every sentence."""
+    previous = set(cache)
+    texts = {
+        "passages": [p.search_text for p in passages],
+        "questions": [p.question for p in passages if p.kind is BlockKind.FAQ],
+        "sentences": sentence_texts(passages),
+    }
+    vectors = {name: embed_with_cache(embedder, t, cache, progress) for name, t in texts.items()}
+    needed = {content_hash(text) for group in texts.values() for text in group}
+    return PassageVectors(**vectors, embedded=len(needed - previous), reused=len(needed & previous))
 
 
 def build_bm25(passages: Sequence[Passage], analyzer: GermanAnalyzer) -> bm25s.BM25:
@@ -95,7 +131,7 @@ def _manifest(
     embedder: Embedder,
     settings: tuple[ChunkSettings, VectorSettings],
     bm25: bm25s.BM25,
-    embedded: int,
+    vectors_made: PassageVectors,
 ) -> Manifest:
     chunking, vectors = settings
     per_document = Counter(p.doc_id for p in passages)
@@ -120,8 +156,8 @@ def _manifest(
             for d in corpus.documents
         ),
         skipped=corpus.skipped,
-        embedded=embedded,
-        reused=len(passages) + faq_entries - embedded,
+        embedded=vectors_made.embedded,
+        reused=vectors_made.reused,
         furniture=sum(d.furniture for d in corpus.documents),
         built_at=now_iso(),
         build_seconds=0.0,
@@ -154,24 +190,18 @@ def build(
     if not passages:
         raise _no_passages(data_dir, corpus)
     embedder = embedder or load_embedder(model or config.model_name())
-    faq = [p for p in passages if p.kind is BlockKind.FAQ]
     with build_lock(out_dir):
         cache = previous_vectors(out_dir, embedder.name)
-        texts = [p.search_text for p in passages]
-        embeddings, embedded = embed_with_cache(embedder, texts, cache, progress)
-        questions, embedded_questions = embed_with_cache(
-            embedder, [p.question for p in faq], cache, progress
-        )
+        made = embed_passages(embedder, passages, cache, progress)
         bm25 = build_bm25(passages, GermanAnalyzer())
-        manifest = _manifest(
-            corpus, passages, embedder, settings, bm25, embedded + embedded_questions
-        )
+        manifest = _manifest(corpus, passages, embedder, settings, bm25, made)
         content = IndexContent(
             manifest=replace(manifest, build_seconds=round(time.perf_counter() - started, 2)),
             passages=tuple(passages),
-            embeddings=embeddings,
-            question_embeddings=questions,
-            vectors=build_vector_index(embeddings, settings[1]),
+            embeddings=made.passages,
+            question_embeddings=made.questions,
+            sentence_embeddings=made.sentences,
+            vectors=build_vector_index(made.passages, settings[1]),
             bm25=bm25,
         )
         return write_index(out_dir, content)

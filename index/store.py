@@ -34,6 +34,7 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 EMBEDDINGS = "embeddings.npy"
 QUESTION_EMBEDDINGS = "questions.npy"
+SENTENCE_EMBEDDINGS = "sentences.npy"
 VECTORS = "passages.faiss"
 BM25_DIR = "bm25"
 REBUILD_HINT = "rebuild it with: python -m index build"
@@ -101,6 +102,8 @@ class IndexContent:
     passages: tuple[Passage, ...]
     embeddings: np.ndarray
     question_embeddings: np.ndarray
+    sentence_embeddings: np.ndarray
+    """Every passage's sentences, passage after passage: see `sentence_offsets`."""
     vectors: faiss.Index
     bm25: bm25s.BM25
 
@@ -110,6 +113,12 @@ class IndexContent:
         return np.array(
             [row for row, p in enumerate(self.passages) if p.kind is BlockKind.FAQ], dtype=np.int64
         )
+
+    @property
+    def sentence_offsets(self) -> np.ndarray:
+        """Passage row i owns sentence rows `offsets[i]:offsets[i + 1]`."""
+        counts = [len(p.sentences) for p in self.passages]
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def dense_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best `k` passages by cosine similarity: (scores, rows), best first."""
@@ -130,6 +139,7 @@ def _write_files(directory: Path, content: IndexContent) -> dict[str, int]:
         out.writelines(_passage_json(p) + "\n" for p in content.passages)
     np.save(directory / EMBEDDINGS, content.embeddings)
     np.save(directory / QUESTION_EMBEDDINGS, content.question_embeddings)
+    np.save(directory / SENTENCE_EMBEDDINGS, content.sentence_embeddings)
     write_vector_index(content.vectors, directory / VECTORS)
     content.bm25.save(str(directory / BM25_DIR), show_progress=False)
     return {
@@ -301,6 +311,9 @@ def _check_counts(content: IndexContent, directory: Path) -> None:
         "BM25 documents": int(content.bm25.scores["num_docs"]),
     }
     wrong = {name: n for name, n in counts.items() if n != manifest.passages}
+    sentences = sum(len(p.sentences) for p in content.passages)
+    if len(content.sentence_embeddings) != sentences:
+        wrong["sentence vectors"] = len(content.sentence_embeddings)
     if wrong or faq_count != len(content.question_embeddings) or faq_count != manifest.faq_entries:
         raise IndexCorruptError(
             f"{directory}: the manifest counts {manifest.passages} passages and "
@@ -329,6 +342,9 @@ def load_index(link: Path, model: str | None = None) -> IndexContent:
         embeddings=_guarded(directory, "embeddings", lambda: np.load(directory / EMBEDDINGS)),
         question_embeddings=_guarded(
             directory, "question embeddings", lambda: np.load(directory / QUESTION_EMBEDDINGS)
+        ),
+        sentence_embeddings=_guarded(
+            directory, "sentence embeddings", lambda: np.load(directory / SENTENCE_EMBEDDINGS)
         ),
         vectors=_guarded(
             directory,

@@ -11,9 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import FakeEmbedder
-
 import index.store
+from conftest import FakeEmbedder
 from index import build
 
 

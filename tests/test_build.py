@@ -41,20 +41,31 @@ def test_build_persists_everything_the_manifest_promises(built, fake_embedder):
     assert (manifest.documents, manifest.faq_entries) == (3, 5)
     assert manifest.passages == len(loaded.passages) == loaded.vectors.ntotal
     assert (manifest.model, manifest.dimension) == (fake_embedder.name, 64)
-    assert manifest.embedded == manifest.passages + manifest.faq_entries and manifest.reused == 0
+    distinct_texts = set(fake_embedder.embedded)
+    assert len(fake_embedder.embedded) == len(distinct_texts) == manifest.embedded
+    assert manifest.reused == 0
     assert {r.doc_id for r in manifest.sources} == {"nato.txt", "bahn.md", "wetter-1"}
     assert loaded.manifest == manifest
     question_rows = loaded.question_rows
     assert [loaded.passages[row].kind for row in question_rows] == [BlockKind.FAQ] * 5
     expected = fake_embedder.embed([loaded.passages[row].question for row in question_rows])
     np.testing.assert_allclose(loaded.question_embeddings, expected, atol=1e-6)
+    offsets = loaded.sentence_offsets
+    for row in (0, len(loaded.passages) - 1):
+        passage = loaded.passages[row]
+        sentences = [passage.text[s:e] for s, e in passage.sentences]
+        np.testing.assert_allclose(
+            loaded.sentence_embeddings[offsets[row] : offsets[row + 1]],
+            fake_embedder.embed(sentences),
+            atol=1e-6,
+        )
 
 
 def test_rebuild_of_unchanged_documents_embeds_nothing(small_corpus, out, built, fake_embedder):
     fake_embedder.embedded.clear()
     manifest = build(small_corpus, out, embedder=fake_embedder)
     assert fake_embedder.embedded == []
-    assert (manifest.embedded, manifest.reused) == (0, manifest.passages + manifest.faq_entries)
+    assert manifest.embedded == 0 and manifest.reused > manifest.passages + manifest.faq_entries
 
 
 def test_changing_one_document_embeds_only_its_passages(small_corpus, out, built, fake_embedder):
@@ -64,9 +75,10 @@ def test_changing_one_document_embeds_only_its_passages(small_corpus, out, built
     )
     fake_embedder.embedded.clear()
     manifest = build(small_corpus, out, embedder=fake_embedder)
-    changed = [p.search_text for p in load_index(out).passages if p.doc_id == "bahn.md"]
-    assert fake_embedder.embedded == changed
-    assert manifest.embedded == 1
+    (changed,) = [p for p in load_index(out).passages if p.doc_id == "bahn.md"]
+    # Only its new text: the passage with its headings, and its one new sentence.
+    assert fake_embedder.embedded == [changed.search_text, changed.text]
+    assert manifest.embedded == 2
 
 
 def test_an_index_built_with_another_model_is_refused_with_a_rebuild_hint(built, out):

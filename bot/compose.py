@@ -1,0 +1,54 @@
+"""The German texts of answers: quotes with markers, declines, greetings and hints.
+
+Quoted sentences are never changed; everything the bot says in its own words is here.
+"""
+
+from bot.types import Hit
+
+NOTHING_FOUND = "Dazu habe ich in meinen Quellen leider nichts gefunden."
+TRY_THESE = "Vielleicht hilft Ihnen eine dieser Fragen weiter:"
+EMPTY_HINT = (
+    "Bitte stellen Sie eine Frage, zum Beispiel zu einem Thema der Artikel. "
+    "Ich antworte mit Zitaten aus den Quellen."
+)
+TRUNCATED_NOTICE = "Ihre Frage war länger als {limit} Zeichen; ich habe nur den Anfang gelesen."
+
+
+def quote(sentences: list[tuple[str, int]]) -> str:
+    """Sentences each followed by its citation marker: `Satz. [1] Noch ein Satz. [2]`."""
+    return " ".join(f"{sentence} [{marker}]" for sentence, marker in sentences)
+
+
+def decline(suggestions: tuple[str, ...]) -> str:
+    if not suggestions:
+        return NOTHING_FOUND
+    listed = "\n".join(f"- {question}" for question in suggestions)
+    return f"{NOTHING_FOUND} {TRY_THESE}\n{listed}"
+
+
+def _topics(titles: list[str]) -> str:
+    if len(titles) == 1:
+        return f"zum Artikel „{titles[0]}“"
+    named = " und ".join(f"„{title}“" for title in titles[:2])
+    more = f" und {len(titles) - 2} weiteren" if len(titles) > 2 else ""
+    return f"zu den Artikeln {named}{more}"
+
+
+def greeting(titles: list[str], examples: tuple[str, ...], thanks: bool) -> str:
+    opening = "Gern geschehen!" if thanks else "Hallo!"
+    text = f"{opening} Ich beantworte Fragen {_topics(titles)} und zitiere dabei die Quellen."
+    if examples:
+        text += f" Fragen Sie zum Beispiel: „{examples[0]}“"
+    return text
+
+
+def with_notices(text: str, notices: tuple[str, ...]) -> str:
+    return "\n\n".join([text, *(f"Hinweis: {notice}" for notice in notices)])
+
+
+def cite(hits: list[Hit]) -> dict[str, int]:
+    """Marker numbers by passage id, in order of first appearance."""
+    markers: dict[str, int] = {}
+    for hit in hits:
+        markers.setdefault(hit.passage_id, len(markers) + 1)
+    return markers

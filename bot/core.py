@@ -1,0 +1,187 @@
+"""The bot: a question in, a German answer of cited source sentences out.
+
+question → clean → (greeting? empty?) → embed + analyze → rank → evidence → confidence
+→ FAQ answer, quoted sentences, or a decline with related questions.
+"""
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from bot import compose
+from bot.confidence import CALIBRATION, Calibration, gather_evidence
+from bot.extraction import ExtractionSettings, score_sentences, select_sentences
+from bot.inputs import MAX_QUESTION_CHARS, Question, clean_question
+from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
+from bot.types import Answer, AnswerKind, Hit
+from index import config
+from index.embedding import Embedder, load_embedder
+from index.passages import Passage
+from index.store import IndexContent, load_index
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
+    calibration: Calibration = CALIBRATION
+    answer_threshold: float = 0.5
+    """Below this confidence the bot declines."""
+    suggestions: int = 3
+    max_question_chars: int = MAX_QUESTION_CHARS
+
+
+def hit_of(passage: Passage, score: float) -> Hit:
+    return Hit(
+        doc_id=passage.doc_id,
+        text=passage.text,
+        title=passage.title,
+        section=passage.section,
+        source=passage.source,
+        score=round(float(score), 4),
+        passage_id=passage.passage_id,
+        question=passage.question,
+        url=passage.url,
+        start=passage.start,
+        end=passage.end,
+    )
+
+
+class Bot:
+    """Answers questions from one loaded index. Immutable once built, so one instance can
+    serve many threads; a rebuilt index means a new `Bot`."""
+
+    def __init__(
+        self, content: IndexContent, embedder: Embedder, settings: BotSettings | None = None
+    ) -> None:
+        self.settings = settings or BotSettings()
+        self.content = content
+        self.embedder = embedder
+        self.retriever = Retriever(content, self.settings.retrieval)
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: Path | str | None = None,
+        *,
+        embedder: Embedder | None = None,
+        settings: BotSettings | None = None,
+    ) -> "Bot":
+        """The bot over the index at `index_dir` (default: the configured index).
+
+        The index must have been built with the configured model (or `embedder`).
+        """
+        embedder = embedder or load_embedder(config.model_name())
+        path = Path(index_dir) if index_dir is not None else config.index_dir()
+        return cls(load_index(path, embedder.name), embedder, settings)
+
+    # ------------------------------------------------------------ retrieval
+
+    def _query(self, text: str) -> Query:
+        vector = self.embedder.embed([text])[0]
+        return Query(text, vector, self.retriever.terms(text))
+
+    def _hits(self, ranked: Ranked, k: int) -> list[Hit]:
+        passages = self.content.passages
+        return [
+            hit_of(passages[row], score)
+            for row, score in zip(ranked.rows[:k].tolist(), ranked.fused[:k], strict=True)
+        ]
+
+    def search(self, question: str, k: int = 10) -> list[Hit]:
+        """The `k` passages that best match `question`, best first."""
+        cleaned = clean_question(question, self.settings.max_question_chars)
+        if cleaned.is_empty or k < 1:
+            return []
+        return self._hits(self.retriever.rank(self._query(cleaned.text)), k)
+
+    # ------------------------------------------------------------ answering
+
+    def answer(self, question: str) -> Answer:
+        """A German answer to `question`; never raises for a string (`TypeError` otherwise)."""
+        cleaned = clean_question(question, self.settings.max_question_chars)
+        notices = (
+            (compose.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars),)
+            if cleaned.truncated
+            else ()
+        )
+        if cleaned.is_empty:
+            return Answer(compose.EMPTY_HINT, (), False, 0.0, AnswerKind.HINT)
+        if cleaned.is_greeting:
+            return self._greeting(cleaned)
+        reply = self._answer(cleaned)
+        if notices:
+            return replace(reply, text=compose.with_notices(reply.text, notices), notices=notices)
+        return reply
+
+    def _answer(self, cleaned: Question) -> Answer:
+        query = self._query(cleaned.text)
+        ranked = self.retriever.rank(query)
+        evidence = gather_evidence(query, ranked, self.retriever)
+        confidence = round(self.settings.calibration.confidence(evidence), 4)
+        if confidence < self.settings.answer_threshold:
+            suggestions = self.related_questions(query, ranked)
+            return Answer(
+                compose.decline(suggestions),
+                (),
+                False,
+                confidence,
+                AnswerKind.DECLINED,
+                suggestions,
+            )
+        best = int(ranked.rows[0])
+        if ranked.question_similarity[0] >= self.settings.retrieval.faq_match:
+            hit = hit_of(self.content.passages[best], ranked.fused[0])
+            hit = replace(hit, quoted=((0, len(hit.text)),))
+            return Answer(compose.quote([(hit.text, 1)]), (hit,), True, confidence, AnswerKind.FAQ)
+        return self._quoted(query, ranked, confidence)
+
+    def _quoted(self, query: Query, ranked: Ranked, confidence: float) -> Answer:
+        settings = self.settings.extraction
+        chosen = select_sentences(
+            score_sentences(query, ranked, self.retriever, settings), settings
+        )
+        score_of = dict(zip(ranked.rows.tolist(), ranked.fused.tolist(), strict=True))
+        passages = self.content.passages
+        hits = [hit_of(passages[s.row], score_of[s.row]) for s in chosen]
+        markers = compose.cite(hits)
+        quoted: dict[str, list[tuple[int, int]]] = {}
+        for sentence, hit in zip(chosen, hits, strict=True):
+            quoted.setdefault(hit.passage_id, []).append(sentence.span)
+        citations = tuple(
+            replace(hit, quoted=tuple(sorted(quoted[hit.passage_id])))
+            for hit in {h.passage_id: h for h in hits}.values()
+        )
+        lines = [
+            (hit.text[s.span[0] : s.span[1]], markers[hit.passage_id])
+            for s, hit in zip(chosen, hits, strict=True)
+        ]
+        return Answer(compose.quote(lines), citations, True, confidence, AnswerKind.ANSWER)
+
+    # ------------------------------------------------------------ around the answers
+
+    def example_questions(self, n: int = 3) -> tuple[str, ...]:
+        """Questions to offer a new user: the corpus's FAQ questions, else section titles."""
+        return self._questions_by_preference(np.arange(len(self.content.passages)), n)
+
+    def related_questions(self, query: Query, ranked: Ranked) -> tuple[str, ...]:
+        """FAQ questions most similar to the query, then headings of the nearest passages."""
+        faq_rows = self.content.question_rows
+        by_similarity = faq_rows[np.argsort(-(self.content.question_embeddings @ query.vector))]
+        return self._questions_by_preference(
+            np.concatenate([by_similarity, ranked.rows]), self.settings.suggestions
+        )
+
+    def _questions_by_preference(self, rows: np.ndarray, n: int) -> tuple[str, ...]:
+        passages = [self.content.passages[row] for row in rows.tolist()]
+        questions = [p.question for p in passages if p.question]
+        sections = [p.section for p in passages if p.section and p.section != p.title]
+        return tuple(dict.fromkeys(questions + sections))[:n]
+
+    def titles(self) -> list[str]:
+        return list(dict.fromkeys(p.title for p in self.content.passages))
+
+    def _greeting(self, cleaned: Question) -> Answer:
+        text = compose.greeting(self.titles(), self.example_questions(1), cleaned.is_thanks)
+        return Answer(text, (), True, 1.0, AnswerKind.GREETING)

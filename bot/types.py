@@ -1,0 +1,75 @@
+"""What the bot hands out: hits (retrieved passages) and answers."""
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved passage: the text to quote and everything a citation needs.
+
+    `score` is the fused retrieval score (higher is better; comparable within one query).
+    In an answer's citations, `quoted` marks the sentences of `text` that the answer quotes.
+    """
+
+    doc_id: str
+    text: str
+    title: str
+    section: str
+    source: str
+    score: float
+    passage_id: str = ""
+    question: str = ""
+    url: str = ""
+    start: int = 0
+    end: int = 0
+    quoted: tuple[Span, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AnswerKind(StrEnum):
+    """Why an answer looks the way it does; the UI styles each kind differently."""
+
+    ANSWER = "answer"
+    """Sentences quoted from the passages that answer the question."""
+    FAQ = "faq"
+    """The answer of an FAQ entry whose question matches."""
+    DECLINED = "declined"
+    """The sources say nothing on this; related questions are offered."""
+    GREETING = "greeting"
+    """A greeting or thanks, answered with what the bot can do."""
+    HINT = "hint"
+    """Nothing to search for (empty input)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A German answer; every quoted sentence is followed by its marker `[n]`, and
+    `citations[n - 1]` is the passage it came from."""
+
+    text: str
+    citations: tuple[Hit, ...]
+    answered: bool
+    confidence: float
+    """0–1: how likely it is that the sources answer the question."""
+    kind: AnswerKind = AnswerKind.ANSWER
+    suggestions: tuple[str, ...] = ()
+    """Related questions from the corpus, offered when the bot declines."""
+    notices: tuple[str, ...] = field(default=())
+    """Remarks on the input, such as that it was shortened."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "answered": self.answered,
+            "confidence": self.confidence,
+            "kind": self.kind.value,
+            "citations": [hit.to_json() for hit in self.citations],
+            "suggestions": list(self.suggestions),
+            "notices": list(self.notices),
+        }

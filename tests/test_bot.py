@@ -1,0 +1,217 @@
+"""The answer pipeline's mechanics, on a small corpus with the fake embedder.
+
+Thresholds are pinned per test (always answer / always decline), because the confidence
+model is calibrated for the real embedder; its quality is tested in test_quality.py.
+"""
+
+import re
+from dataclasses import FrozenInstanceError, replace
+
+import pytest
+
+from bot import Answer, AnswerKind, Bot, BotSettings, Hit
+from bot.extraction import ScoredSentence, asks_for_number, select_sentences
+from index import IndexMismatchError, build
+
+
+@pytest.fixture
+def index_dir(small_corpus, tmp_path, fake_embedder):
+    out = tmp_path / "index"
+    build(small_corpus, out, embedder=fake_embedder)
+    return out
+
+
+def make_bot(index_dir, embedder, threshold):
+    return Bot.load(index_dir, embedder=embedder, settings=BotSettings(answer_threshold=threshold))
+
+
+@pytest.fixture
+def answering(index_dir, fake_embedder):
+    return make_bot(index_dir, fake_embedder, threshold=0.0)
+
+
+@pytest.fixture
+def declining(index_dir, fake_embedder):
+    return make_bot(index_dir, fake_embedder, threshold=1.01)
+
+
+def test_hits_and_answers_are_frozen():
+    hit = Hit("d", "t", "T", "S", "s.txt", 1.0)
+    with pytest.raises(FrozenInstanceError):
+        hit.score = 2.0
+    with pytest.raises(FrozenInstanceError):
+        Answer("x", (), True, 1.0).text = "y"
+
+
+def test_search_returns_k_hits_best_first_with_citation_fields(answering):
+    hits = answering.search("Wie viel kostet die Bahnreform?", k=4)
+    assert len(hits) == 4
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    top = hits[0]
+    assert (top.doc_id, top.source, top.section) == ("bahn.md", "bahn.md", "Kosten")
+    assert top.text == "Die Reform kostet rund 12 Milliarden Euro bis 2030."
+
+
+def test_faq_question_lands_on_its_answer(answering):
+    reply = answering.answer("Was ist Arctic Sentry?")
+    assert reply.kind is AnswerKind.FAQ and reply.answered
+    (citation,) = reply.citations
+    assert citation.question == "Was ist Arctic Sentry?"
+    assert reply.text == f"{citation.text} [1]"
+    assert citation.quoted == ((0, len(citation.text)),)
+
+
+def test_answers_quote_verbatim_with_markers_in_citation_order(answering):
+    reply = answering.answer("Welche Maßnahmen zeigen die Europäisierung der Verteidigung?")
+    assert reply.kind is AnswerKind.ANSWER and reply.citations
+    parts = [(text, int(n)) for text, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", reply.text)]
+    assert 1 <= len(parts) <= 3
+    markers = [n for _, n in parts]
+    assert sorted(set(markers)) == list(range(1, len(reply.citations) + 1))
+    assert markers[0] == 1
+    for sentence, marker in parts:
+        citation = reply.citations[marker - 1]
+        assert sentence in citation.text
+        assert any(citation.text[s:e] == sentence for s, e in citation.quoted)
+
+
+def test_decline_is_german_and_offers_corpus_questions(declining):
+    reply = declining.answer("Wie backe ich einen Apfelkuchen?")
+    assert reply.kind is AnswerKind.DECLINED and not reply.answered
+    assert reply.citations == ()
+    assert reply.text.startswith("Dazu habe ich in meinen Quellen leider nichts gefunden.")
+    assert 1 <= len(reply.suggestions) <= 3
+    faq_questions = {p.question for p in declining.content.passages if p.question}
+    assert set(reply.suggestions) <= faq_questions
+    assert all(f"- {s}" in reply.text for s in reply.suggestions)
+
+
+def test_without_faq_headings_are_suggested(tmp_path, fake_embedder):
+    data = tmp_path / "ohne-faq"
+    data.mkdir()
+    (data / "bahn.md").write_text(
+        "# Bahn\n\n## Strecken\n\nNeue Strecken kommen.\n\n## Kosten\n\nEs wird teuer.\n"
+    )
+    build(data, tmp_path / "i", embedder=fake_embedder)
+    bot = make_bot(tmp_path / "i", fake_embedder, threshold=1.01)
+    assert set(bot.answer("Apfelkuchen?").suggestions) == {"Strecken", "Kosten"}
+    assert set(bot.example_questions()) == {"Strecken", "Kosten"}
+
+
+@pytest.mark.parametrize("message", ["Hallo", "Danke!", "Guten Abend", "vielen dank"])
+def test_greetings_get_a_friendly_reply_not_a_decline_or_a_passage(declining, message):
+    reply = declining.answer(message)
+    assert reply.kind is AnswerKind.GREETING and reply.answered
+    assert reply.citations == ()
+    assert "NATO-Krise 2026" in reply.text  # says what the bot can answer
+    assert "Was ist" in reply.text or "Warum" in reply.text  # with an example question
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n\t", "\x00\x07"])
+def test_empty_input_gets_a_hint_and_no_search(answering, fake_embedder, message):
+    fake_embedder.embedded.clear()
+    reply = answering.answer(message)
+    assert reply.kind is AnswerKind.HINT and not reply.answered
+    assert reply.text.startswith("Bitte stellen Sie eine Frage")
+    assert fake_embedder.embedded == []
+    assert answering.search(message) == []
+
+
+def test_long_input_is_truncated_with_a_note(answering, fake_embedder):
+    fake_embedder.embedded.clear()
+    reply = answering.answer("Was ist Arctic Sentry? " + "bitte " * 400)
+    assert reply.notices and "1000 Zeichen" in reply.notices[0]
+    assert reply.text.endswith("Hinweis: " + reply.notices[0])
+    assert max(len(text) for text in fake_embedder.embedded) <= 1000
+
+
+def test_control_characters_do_not_change_the_answer(answering):
+    clean = answering.answer("Was ist Arctic Sentry?")
+    assert answering.answer("Was ist\x00 Arctic\x07 Sentry?\x1b") == clean
+
+
+HOSTILE_OR_ODD = [
+    "🙂🙂🙂",
+    "مرحبا ما هو الناتو؟",
+    "e\u0301\u0301\u0301",
+    "?!?!...",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE passages; --",
+    "**fett** _kursiv_ [link](http://x)",
+    "\ud800\udfff",
+    "日本語の質問",
+]
+
+
+@pytest.mark.parametrize("message", HOSTILE_OR_ODD)
+def test_any_unicode_gets_an_answer_and_never_raises(answering, declining, message):
+    for bot in (answering, declining):
+        reply = bot.answer(message)
+        assert isinstance(reply.text, str) and reply.text
+        assert 0.0 <= reply.confidence <= 1.0
+
+
+@pytest.mark.parametrize("question", [None, 3, b"Frage", ["Frage"]])
+def test_non_string_raises_type_error(answering, question):
+    with pytest.raises(TypeError):
+        answering.answer(question)
+
+
+def test_module_level_answer_rejects_non_strings_before_loading_anything():
+    from bot import answer
+
+    with pytest.raises(TypeError):
+        answer(123)
+
+
+def test_an_index_of_another_model_is_refused(index_dir):
+    class OtherModel:
+        name = "another-model"
+        dimension = 64
+
+    with pytest.raises(IndexMismatchError, match="--model another-model"):
+        Bot.load(index_dir, embedder=OtherModel())
+
+
+def test_answer_serializes_to_json(answering):
+    data = answering.answer("Was ist Arctic Sentry?").to_json()
+    assert set(data) >= {"text", "answered", "confidence", "citations"}
+    assert set(data["citations"][0]) >= {"doc_id", "text", "title", "section", "source", "score"}
+
+
+def sentence(rank, position, score, doc="d"):
+    return ScoredSentence(
+        row=rank, rank=rank, span=(0, 1), score=score, doc_id=doc, position=position
+    )
+
+
+def test_selection_keeps_close_sentences_in_source_order():
+    scored = [
+        sentence(0, 50, 1.0),
+        sentence(1, 10, 0.8),
+        sentence(0, 90, 0.3),
+        sentence(1, 20, 0.2),
+    ]
+    chosen = select_sentences(scored, replace(BotSettings().extraction, keep_ratio=0.5))
+    assert [s.position for s in chosen] == [10, 50]  # one document: by position, not by score
+
+
+def test_selection_drops_repeated_sentences_of_overlapping_passages():
+    scored = [sentence(0, 50, 1.0), sentence(1, 50, 0.9), sentence(1, 80, 0.8)]
+    chosen = select_sentences(scored, BotSettings().extraction)
+    assert [s.position for s in chosen] == [50, 80]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Wann wurde die NATO gegründet?", True),
+        ("Wie viele Mitglieder hat die NATO?", True),
+        ("In welchem Jahr war das?", True),
+        ("How many members?", True),
+        ("Was ist Arctic Sentry?", False),
+        ("Wer führt die Mission?", False),
+    ],
+)
+def test_questions_asking_for_numbers(question, expected):
+    assert asks_for_number(question) is expected
