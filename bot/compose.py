@@ -14,6 +14,13 @@ EMPTY_HINT = (
 TRUNCATED_NOTICE = "Ihre Frage war länger als {limit} Zeichen; ich habe nur den Anfang gelesen."
 
 
+def unavailable(reason: str) -> str:
+    return (
+        "Ich kann gerade nicht antworten: Der Suchindex ist nicht verfügbar. "
+        f"Grund: {reason} Bitte bauen Sie ihn unter „Verwaltung“ neu auf."
+    )
+
+
 def quote(sentences: list[tuple[str, int]]) -> str:
     """Sentences each followed by its citation marker: `Satz. [1] Noch ein Satz. [2]`."""
     return " ".join(f"{sentence} [{marker}]" for sentence, marker in sentences)

@@ -45,6 +45,8 @@ class AnswerKind(StrEnum):
     """A greeting or thanks, answered with what the bot can do."""
     HINT = "hint"
     """Nothing to search for (empty input)."""
+    UNAVAILABLE = "unavailable"
+    """The index cannot be used (missing, damaged, built with another model)."""
 
 
 @dataclass(frozen=True, slots=True)

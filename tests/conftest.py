@@ -47,6 +47,25 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.delenv("FAQBOT_MODEL", raising=False)
 
 
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The bundled model, loaded once per test session."""
+    from index.config import DEFAULT_MODEL
+    from index.embedding import load_embedder
+
+    return load_embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, real_embedder) -> Path:
+    """The default corpus indexed with the real model, once per session; do not modify."""
+    from index import build
+
+    out = tmp_path_factory.mktemp("seed") / "index"
+    build(REPO / "data", out, embedder=real_embedder)
+    return out
+
+
 @pytest.fixture
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")

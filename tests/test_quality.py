@@ -10,9 +10,6 @@ import pytest
 
 from bot import AnswerKind, Bot
 from conftest import REPO, XQUAD
-from index import build
-from index.config import DEFAULT_MODEL
-from index.embedding import load_embedder
 
 SEED_QUESTIONS = json.loads((REPO / "tests" / "data" / "seed_questions.json").read_text())
 
@@ -20,15 +17,8 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    return load_embedder(DEFAULT_MODEL)
-
-
-@pytest.fixture(scope="session")
-def seed_bot(tmp_path_factory, embedder):
-    out = tmp_path_factory.mktemp("seed") / "index"
-    build(REPO / "data", out, embedder=embedder)
-    return Bot.load(out, embedder=embedder)
+def seed_bot(seed_index, real_embedder):
+    return Bot.load(seed_index, embedder=real_embedder)
 
 
 def test_seed_set_is_large_enough():
@@ -96,7 +86,8 @@ def test_cli_builds_the_default_index_on_first_use_and_prints_json(tmp_path):
 
 @pytest.mark.xquad
 @pytest.mark.skipif(not XQUAD.is_file(), reason=f"XQuAD-de not found at {XQUAD}")
-def test_xquad_targets(tmp_path, embedder):
+def test_xquad_targets(tmp_path, real_embedder):
+    embedder = real_embedder
     from bench.metrics import abstention_scores, contains_answer, document_rank, retrieval_scores
     from bench.runs import build_xquad_index, xquad_bot
     from bench.xquad import load_xquad

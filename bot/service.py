@@ -1,0 +1,91 @@
+"""A bot that can be rebuilt while it serves: the app's one handle on `bot` and `index`.
+
+Questions are answered by whichever `Bot` is current; a rebuild builds the new index
+beside the old one (the index link switches atomically) and loads it, and only then
+replaces the current bot, in one assignment. An answer in flight keeps the bot it
+started with, so no answer ever mixes old and new state.
+"""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.compose import unavailable
+from bot.core import Bot, BotSettings
+from bot.types import Answer, AnswerKind
+from index import Manifest, build, config
+from index.embedding import Embedder, load_embedder
+from index.errors import FaqbotError
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the operator sees: the index in use, a rebuild under way, or why there is none."""
+
+    manifest: Manifest | None
+    error: str = ""
+    rebuilding: bool = False
+
+
+class BotService:
+    def __init__(
+        self,
+        index_dir: Path | None = None,
+        data_dir: Path | None = None,
+        *,
+        embedder: Embedder | None = None,
+        settings: BotSettings | None = None,
+    ) -> None:
+        self.index_dir = index_dir or config.index_dir()
+        self.data_dir = data_dir or config.data_dir()
+        self.settings = settings
+        self._embedder = embedder
+        self._bot: Bot | None = None
+        self._error = ""
+        self._rebuilding = threading.Event()
+        self._rebuild_lock = threading.Lock()
+        self._load()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(config.model_name())
+        return self._embedder
+
+    def _load(self) -> None:
+        try:
+            self._bot = Bot.load(self.index_dir, embedder=self.embedder, settings=self.settings)
+            self._error = ""
+        except FaqbotError as error:
+            self._error = str(error)
+
+    @property
+    def bot(self) -> Bot | None:
+        return self._bot
+
+    def answer(self, question: str) -> Answer:
+        bot = self._bot  # one read: this answer uses one bot from start to end
+        if bot is None:
+            if not isinstance(question, str):
+                raise TypeError(f"question must be a str, not {type(question).__name__}")
+            return Answer(unavailable(self._error), (), False, 0.0, AnswerKind.UNAVAILABLE)
+        return bot.answer(question)
+
+    def status(self) -> Status:
+        manifest = self._bot.content.manifest if self._bot is not None else None
+        return Status(manifest, self._error, self._rebuilding.is_set())
+
+    def rebuild(self) -> Manifest:
+        """Rebuild from the data directory and switch to the new index; one at a time.
+
+        On failure the current bot stays in service and the error is raised.
+        """
+        with self._rebuild_lock:
+            self._rebuilding.set()
+            try:
+                manifest = build(self.data_dir, self.index_dir, embedder=self.embedder)
+                self._bot = Bot.load(self.index_dir, embedder=self.embedder, settings=self.settings)
+                self._error = ""
+                return manifest
+            finally:
+                self._rebuilding.clear()

@@ -1,0 +1,189 @@
+"""The Gradio app, served for real on a free local port: API client and headless browser.
+
+The browser is Debian's chromium with chromium-driver (`.ci/run` installs them); without
+them the browser test is skipped here and fails in CI, so it cannot silently not run.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.model
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_served(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"app not served at {url} after {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def served(seed_index, tmp_path_factory):
+    """`python app.py` on a free port of 127.0.0.1, over the seed index; yields (url, logs)."""
+    logs = tmp_path_factory.mktemp("logs")
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "FAQBOT_INDEX_DIR": str(seed_index),
+        "FAQBOT_DATA_DIR": str(REPO / "data"),
+        "FAQBOT_LOG_DIR": str(logs),
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py")],
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_served(url, process)
+        yield url, logs
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stderr.close()
+
+
+def test_api_answers_with_citations_as_json(served):
+    from gradio_client import Client
+
+    url, _ = served
+    client = Client(url, verbose=False)
+    reply = client.predict("Wer führt die Mission Arctic Sentry?", api_name="/answer")
+    assert reply["answered"] is True and 0.5 <= reply["confidence"] <= 1
+    assert "Joint Force Command Norfolk" in reply["text"]
+    citation = reply["citations"][0]
+    assert set(citation) >= {"doc_id", "text", "title", "section", "source", "score"}
+    assert citation["section"] == "Arctic Sentry: Eine neue strategische Mission"
+
+    declined = client.predict("Wie backe ich einen Apfelkuchen?", api_name="/answer")
+    assert declined["answered"] is False and declined["citations"] == []
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver must be installed in CI (.ci/run does)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--window-size=1200,1000",
+        "--lang=de-DE",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def ask(driver, question: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+
+
+def wait_for(driver, condition, seconds: float = 30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(condition)
+
+
+def test_chat_in_a_real_browser(served, browser):
+    from selenium.webdriver.common.by import By
+
+    url, logs = served
+    browser.get(url)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+    chat = browser.find_element(By.ID, "chat")
+
+    # Example questions on the start screen come from the corpus's FAQ; clicking one asks it.
+    examples = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat button.example"))
+    assert "Was ist NATO 3.0?" in [e.text for e in examples]
+    next(e for e in examples if e.text == "Was ist Arctic Sentry?").click()
+    wait_for(browser, lambda d: "Arktisregion" in chat.text)
+
+    # A typed question gets an answer and its collapsible sources, with the quote marked.
+    ask(browser, "Wer führt die Mission Arctic Sentry?")
+    wait_for(browser, lambda d: "Joint Force Command Norfolk" in chat.text)
+    assert "Quellen (1)" in chat.text
+    titles = chat.find_elements(By.CSS_SELECTOR, ".thought-group [role='button']")
+    next(t for t in reversed(titles) if "Quellen" in t.text).click()
+    wait_for(
+        browser,
+        lambda d: any(
+            "Joint Force Command Norfolk" in mark.text  # .text is only what is visible
+            for mark in chat.find_elements(By.CSS_SELECTOR, ".faqbot-source mark")
+        ),
+    )
+    if os.environ.get("FAQBOT_SCREENSHOT"):
+        browser.save_screenshot(os.environ["FAQBOT_SCREENSHOT"])
+
+    # HTML in a question is shown as text and never runs.
+    injection = "<img src=x onerror=alert(1)> <script>alert(2)</script> **fett**"
+    ask(browser, injection)
+    wait_for(browser, lambda d: injection in chat.text)
+    assert chat.find_elements(By.CSS_SELECTOR, ".message img, .message script") == []
+    assert browser.execute_script("return typeof window.__faqbot_pwned") == "undefined"
+    declined = wait_for(browser, lambda d: chat.find_elements(By.CSS_SELECTOR, ".faqbot-declined"))
+    assert "leider nichts gefunden" in declined[-1].text
+
+    # A vote lands in the feedback log.
+    browser.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Like']")[0].click()
+    votes_path = Path(logs) / "feedback.jsonl"
+    wait_for(browser, lambda d: votes_path.is_file() and votes_path.read_text().strip())
+    vote = json.loads(votes_path.read_text().splitlines()[0])
+    assert vote["vote"] == "up" and vote["question"]
+    assert (Path(logs) / "declined.jsonl").is_file()
+
+
+def test_operator_rebuilds_without_restart(served, browser):
+    from selenium.webdriver.common.by import By
+
+    url, _ = served
+    browser.get(url)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if "Verwaltung" in b.text).click()
+    (status,) = wait_for(browser, lambda d: d.find_elements(By.ID, "status"))  # rendered on opening
+    wait_for(browser, lambda d: "20 Passagen" in status.text and "5 FAQ-Einträge" in status.text)
+    built_before = status.text
+    time.sleep(1.1)  # build times are stamped to the second
+    browser.find_element(By.ID, "rebuild").click()
+    wait_for(browser, lambda d: "gebaut" in status.text and status.text != built_before, 120)
+    ask(browser, "Was ist NATO 3.0?")
+    chat = browser.find_element(By.ID, "chat")
+    wait_for(browser, lambda d: "europäischer Führung" in chat.text)

@@ -1,0 +1,149 @@
+"""Chat rendering, the feedback log, and the rebuildable service (fake embedder)."""
+
+import html
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot import Answer, AnswerKind, Hit
+from bot.chat import answer_messages, as_text, highlighted
+from bot.feedback import FeedbackLog
+from bot.service import BotService
+from index import build
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<style>body{display:none}</style>",
+    "**fett** _kursiv_ [link](javascript:alert(1)) `code` # Titel",
+    "$x^2$ \\(y\\) &amp; &lt;",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_as_text_leaves_no_markup_characters(text):
+    encoded = as_text(text)
+    assert html.unescape(encoded) == text
+    outside_entities = re.sub(r"&#\d+;", "", encoded)
+    assert not set(outside_entities) & set("<>&*_[]()`#$\\{}")
+
+
+def test_as_text_keeps_letters_digits_and_any_script():
+    text = "Grüße 3,5 % שלום 日本 e\u0301 🙂"
+    assert as_text("Grüße 3") == "Grüße 3"
+    assert html.unescape(as_text(text)) == text
+
+
+def hit(text="Satz eins. Satz zwei.", quoted=((11, 21),), **changes):
+    fields = {"doc_id": "d", "text": text, "title": "T", "section": "S", "source": "d.txt"}
+    return Hit(**{**fields, "score": 1.0, "passage_id": "p1", "quoted": quoted, **changes})
+
+
+def test_quoted_sentences_are_highlighted_in_the_passage():
+    assert highlighted(hit()) == "Satz eins&#46; <mark>Satz zwei&#46;</mark>"
+
+
+def test_answer_with_citations_has_a_collapsed_sources_block():
+    reply = Answer("Satz zwei. [1]", (hit(),), True, 0.9)
+    answer, sources = answer_messages(reply)
+    assert answer["role"] == sources["role"] == "assistant"
+    assert "faqbot-declined" not in answer["content"]
+    assert sources["metadata"] == {"title": "Quellen (1)", "status": "done"}
+    assert "<mark>" in sources["content"] and "d&#46;txt" in sources["content"]
+
+
+def test_declined_answer_looks_different_and_offers_clickable_questions():
+    reply = Answer("Nichts gefunden.", (), False, 0.1, AnswerKind.DECLINED, ("Was ist X?",))
+    (message,) = answer_messages(reply)
+    assert "faqbot-declined" in message["content"]
+    assert message["options"] == [{"value": "Was ist X?", "label": "Was ist X?"}]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_document_text_is_rendered_as_text(text):
+    reply = Answer(f"{text} [1]", (hit(text=text, quoted=((0, len(text)),)),), True, 0.9)
+    for message in answer_messages(reply):
+        body = message["content"].replace("<mark>", "").replace("</mark>", "")
+        for tag in ("<script", "<img", "<style", "<a "):
+            assert tag not in body
+
+
+def test_feedback_lines_are_valid_json_under_concurrent_writers(tmp_path):
+    log = FeedbackLog(tmp_path / "logs")
+    reply = Answer("Antwort [1]", (hit(),), True, 0.8)
+    declined = Answer("Nichts.", (), False, 0.1, AnswerKind.DECLINED, ("Frage?",))
+
+    def write(n):
+        for i in range(25):
+            log.vote(f"Frage {n}-{i}", reply, liked=i % 2 == 0)
+            log.declined(f"Unbekannt {n}-{i}", declined)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    votes = [json.loads(line) for line in log.votes_path.read_text().splitlines()]
+    assert len(votes) == 200
+    assert set(votes[0]) >= {"time", "question", "answer", "citation_ids", "vote"}
+    assert votes[0]["citation_ids"] == ["p1"] and {v["vote"] for v in votes} == {"up", "down"}
+    declines = [json.loads(line) for line in log.declined_path.read_text().splitlines()]
+    assert len(declines) == 200 and declines[0]["suggestions"] == ["Frage?"]
+
+
+@pytest.fixture
+def service(small_corpus, tmp_path, fake_embedder):
+    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    return BotService(tmp_path / "index", small_corpus, embedder=fake_embedder)
+
+
+def test_rebuild_swaps_to_the_new_index_and_new_documents_answer(service, small_corpus):
+    before = service.bot
+    assert service.status().manifest.documents == 3
+    (small_corpus / "wale.txt").write_text(
+        "Wale\n\nFAQ\n\nWie groß wird ein Blauwal?\n\nEin Blauwal wird bis zu 30 Meter lang.",
+        encoding="utf-8",
+    )
+    manifest = service.rebuild()
+    assert manifest.documents == 4 and service.bot is not before
+    reply = service.answer("Wie groß wird ein Blauwal?")
+    assert "30 Meter" in reply.text and reply.citations[0].doc_id == "wale.txt"
+
+
+def test_answers_during_a_rebuild_come_from_the_old_bot(service, small_corpus, monkeypatch):
+    import bot.service
+
+    old_bot = service.bot
+    started, release = threading.Event(), threading.Event()
+    real_build = bot.service.build
+
+    def slow_build(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(bot.service, "build", slow_build)
+    worker = threading.Thread(target=service.rebuild)
+    worker.start()
+    started.wait(10)
+    assert service.status().rebuilding
+    assert service.bot is old_bot
+    assert service.answer("Was ist Arctic Sentry?").answered
+    release.set()
+    worker.join(10)
+    assert not service.status().rebuilding and service.bot is not old_bot
+
+
+def test_a_broken_index_is_reported_and_a_rebuild_repairs_it(service, tmp_path, fake_embedder):
+    vectors = Path(service.index_dir).resolve() / "passages.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:50])
+    broken = BotService(service.index_dir, service.data_dir, embedder=fake_embedder)
+    assert broken.bot is None and "passages.faiss" in broken.status().error
+    reply = broken.answer("Was ist Arctic Sentry?")
+    assert reply.kind is AnswerKind.UNAVAILABLE and not reply.answered
+    assert reply.text.startswith("Ich kann gerade nicht antworten")
+    broken.rebuild()
+    assert broken.answer("Was ist Arctic Sentry?").answered
