@@ -23,11 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="answer one question")
-    ask.add_argument("question")
+    ask.add_argument("question", help='the question; "-" reads it from standard input')
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     args = parser.parse_args(argv)
+    question = sys.stdin.read() if args.question == "-" else args.question
     try:
-        reply = default_bot().answer(args.question)
+        reply = default_bot().answer(question)
     except FaqbotError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

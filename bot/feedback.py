@@ -1,7 +1,8 @@
 """What editors need from the chat: votes on answers, and the questions the bot declined.
 
 Each is one JSON object per line, appended under a file lock, so that concurrent app
-workers (threads or processes) never interleave or tear lines.
+workers (threads or processes) never interleave lines; a line torn by a killed writer is
+cut off before the next append, so every line stays valid JSON.
 """
 
 import json
@@ -22,6 +23,22 @@ def log_dir() -> Path:
     return Path(os.environ.get(LOG_DIR_ENV) or ".faqbot/logs")
 
 
+def drop_torn_line(path: Path) -> None:
+    """Cut off a last line that a killed writer left without its newline: it is not JSON."""
+    if not path.is_file():
+        return
+    with path.open("rb+") as log:
+        size = log.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        log.seek(size - 1)
+        if log.read(1) == b"\n":
+            return
+        log.seek(max(0, size - 1_000_000))
+        tail = log.read()
+        log.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
+
+
 class FeedbackLog:
     """Appends votes to `feedback.jsonl` and declined questions to `declined.jsonl`."""
 
@@ -39,10 +56,12 @@ class FeedbackLog:
     def _append(self, path: Path, record: dict[str, Any]) -> None:
         line = json.dumps({"time": datetime.now(UTC).isoformat(), **record}, ensure_ascii=False)
         self.directory.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(path) + ".lock"), path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        with FileLock(str(path) + ".lock"):
+            drop_torn_line(path)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+                out.flush()
+                os.fsync(out.fileno())
 
     def vote(self, question: str, reply: Answer, liked: bool) -> None:
         self._append(

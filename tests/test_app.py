@@ -7,73 +7,41 @@ them the browser test is skipped here and fails in CI, so it cannot silently not
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.serve import serve_app
 from conftest import REPO
+from hostile import BOUND_SECONDS, HOSTILE_INPUTS
 
 pytestmark = pytest.mark.model
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_served(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"app not served at {url} after {seconds} s")
-
-
 @pytest.fixture(scope="module")
 def served(seed_index, tmp_path_factory):
     """`python app.py` on a free port of 127.0.0.1, over the seed index; yields (url, logs)."""
     logs = tmp_path_factory.mktemp("logs")
-    port = free_port()
     env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
         "FAQBOT_INDEX_DIR": str(seed_index),
         "FAQBOT_DATA_DIR": str(REPO / "data"),
         "FAQBOT_LOG_DIR": str(logs),
     }
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py")],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_served(url, process)
-        yield url, logs
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stderr.close()
+    with serve_app(env) as app:
+        yield app.url, logs
 
 
-def test_api_answers_with_citations_as_json(served):
+@pytest.fixture(scope="module")
+def client(served):
     from gradio_client import Client
 
-    url, _ = served
-    client = Client(url, verbose=False)
+    return Client(served[0], verbose=False)
+
+
+def test_api_answers_with_citations_as_json(client):
     reply = client.predict("Wer führt die Mission Arctic Sentry?", api_name="/answer")
     assert reply["answered"] is True and 0.5 <= reply["confidence"] <= 1
     assert "Joint Force Command Norfolk" in reply["text"]
@@ -83,6 +51,14 @@ def test_api_answers_with_citations_as_json(served):
 
     declined = client.predict("Wie backe ich einen Apfelkuchen?", api_name="/answer")
     assert declined["answered"] is False and declined["citations"] == []
+
+
+@pytest.mark.parametrize("question", HOSTILE_INPUTS)
+def test_api_survives_hostile_input(client, question):
+    started = time.perf_counter()
+    reply = client.predict(question, api_name="/answer")
+    assert time.perf_counter() - started < BOUND_SECONDS
+    assert reply["text"].strip() and reply["kind"] in {"answer", "faq", "declined", "hint"}
 
 
 @pytest.fixture(scope="module")

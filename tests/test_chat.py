@@ -147,3 +147,91 @@ def test_a_broken_index_is_reported_and_a_rebuild_repairs_it(service, tmp_path, 
     assert reply.text.startswith("Ich kann gerade nicht antworten")
     broken.rebuild()
     assert broken.answer("Was ist Arctic Sentry?").answered
+
+
+def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path):
+    log = FeedbackLog(tmp_path)
+    reply = Answer("Antwort", (), True, 0.8)
+    log.vote("erste", reply, liked=True)
+    with log.votes_path.open("a") as out:
+        out.write('{"time": "2026-11-27", "question": "abgebroch')  # a writer killed mid-line
+    log.vote("zweite", reply, liked=False)
+    lines = [json.loads(line) for line in log.votes_path.read_text().splitlines()]
+    assert [line["question"] for line in lines] == ["erste", "zweite"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda d: (d / "passages.faiss").write_bytes(b"kaputt"), id="truncated-faiss"),
+        pytest.param(lambda d: (d / "bm25" / "params.index.json").unlink(), id="deleted-bm25"),
+        pytest.param(
+            lambda d: (d / "manifest.json").write_text(
+                (d / "manifest.json")
+                .read_text()
+                .replace('"format_version": 1', '"format_version": 0')
+            ),
+            id="other-format",
+        ),
+        pytest.param(
+            lambda d: (d / "manifest.json").write_text(
+                (d / "manifest.json").read_text().replace('"model": "fake', '"model": "andere')
+            ),
+            id="other-model",
+        ),
+        pytest.param(
+            lambda d: (d / "manifest.json").write_text(
+                re.sub(
+                    r'"passages": (\d+)',
+                    lambda m: f'"passages": {int(m[1]) + 1}',
+                    (d / "manifest.json").read_text(),
+                    count=1,
+                )
+            ),
+            id="count-disagrees",
+        ),
+    ],
+)
+def test_app_shows_a_damaged_index_and_offers_the_rebuild(service, fake_embedder, damage, tmp_path):
+    from app import Handlers
+
+    damage(Path(service.index_dir).resolve())
+    broken = BotService(service.index_dir, service.data_dir, embedder=fake_embedder)
+    handlers = Handlers(broken, FeedbackLog(tmp_path / "logs"))
+    assert handlers.status().startswith("⚠️ Kein Suchindex verfügbar")
+    history, _, _ = handlers.respond("Was ist Arctic Sentry?", [], {})
+    assert "Ich kann gerade nicht antworten" in history[-1]["content"]
+    assert "faqbot-declined" in history[-1]["content"]
+    *_, final_status = handlers.rebuild()
+    assert "Passagen" in final_status
+    assert broken.answer("Was ist Arctic Sentry?").kind is AnswerKind.FAQ
+
+
+def test_concurrent_answers_during_rebuilds_never_mix_versions(service, small_corpus):
+    versions = [{p.passage_id for p in service.bot.content.passages}]
+    stop, failures, replies = threading.Event(), [], []
+
+    def ask_until_stopped():
+        while not stop.is_set():
+            try:
+                replies.append(service.answer("Was kostet die Bahnreform?"))
+            except Exception as error:  # any error fails the test below
+                failures.append(error)
+
+    askers = [threading.Thread(target=ask_until_stopped) for _ in range(4)]
+    for thread in askers:
+        thread.start()
+    for cost in ("13", "14", "15"):
+        (small_corpus / "bahn.md").write_text(
+            f"# Bahnreform 2027\n\n## Kosten\n\nDie Reform kostet rund {cost} Milliarden Euro.\n"
+        )
+        service.rebuild()
+        versions.append({p.passage_id for p in service.bot.content.passages})
+    stop.set()
+    for thread in askers:
+        thread.join()
+    assert failures == [] and len(replies) > 10
+    for reply in replies:
+        cited = {hit.passage_id for hit in reply.citations}
+        assert any(cited <= ids for ids in versions), "an answer mixed two index versions"
+    assert "15 Milliarden" in service.answer("Was kostet die Bahnreform?").text

@@ -1,0 +1,152 @@
+"""`python -m bench.load`: many concurrent clients through the Gradio API, on 127.0.0.1 only.
+
+Starts the app over a fresh index of the default corpus, runs `--clients` threads that
+each ask questions through Gradio's REST API (`/gradio_api/call/answer`, on a kept-alive
+connection; `gradio_client` itself costs the load generator ~70 ms of CPU a call, which
+would measure the client, not the app) for `--seconds` (bounded: it also stops after
+`--max-questions`), and reports errors, throughput, latency and the server's memory.
+"""
+
+import argparse
+import itertools
+import json
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.metrics import latency
+from bench.serve import REPO, rss_mib, serve_app
+from index import build
+from index.config import DEFAULT_MODEL
+from index.embedding import load_embedder
+
+if TYPE_CHECKING:
+    import httpx
+
+QUESTIONS = REPO / "tests" / "data" / "seed_questions.json"
+
+
+@dataclass
+class LoadResult:
+    seconds: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    memory_mib: list[tuple[int, float]] = field(default_factory=list)
+    """(questions answered so far, server RSS) samples."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def asked(self) -> int:
+        return len(self.seconds) + len(self.errors)
+
+
+def questions() -> list[str]:
+    data = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    return [item["question"] for item in data["in_scope"]] + data["out_of_scope"]
+
+
+def ask_over_http(http: "httpx.Client", url: str, question: str, session: str) -> dict:
+    """One question through Gradio's REST API: post it, then read the event stream.
+
+    A client keeps its session, as `gradio_client` and browsers do; without one, Gradio
+    opens (and keeps, up to its `state_session_capacity`) a new session per request.
+    """
+    posted = http.post(
+        f"{url}gradio_api/call/answer", json={"data": [question], "session_hash": session}
+    )
+    posted.raise_for_status()
+    stream = http.get(f"{url}gradio_api/call/answer/{posted.json()['event_id']}")
+    stream.raise_for_status()
+    event, data = "", ""
+    for line in stream.text.splitlines():
+        if line.startswith("event:"):
+            event = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data = line.removeprefix("data:").strip()
+    if event != "complete":
+        raise RuntimeError(f"event {event!r}: {data[:200]}")
+    (reply,) = json.loads(data)
+    if not reply.get("text"):
+        raise ValueError(f"empty answer to {question!r}")
+    return reply
+
+
+def client_loop(url: str, stop: threading.Event, result: LoadResult, offset: int) -> None:
+    """One client: a kept-alive HTTP connection, one question after the other."""
+    import httpx
+
+    asked = questions()
+    session = uuid.uuid4().hex
+    with httpx.Client(timeout=60) as http:
+        for question in itertools.islice(itertools.cycle(asked), offset, None):
+            if stop.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                ask_over_http(http, url, question, session)
+                with result.lock:
+                    result.seconds.append(time.perf_counter() - started)
+            except Exception as error:  # every failure counts, whatever its kind
+                with result.lock:
+                    result.errors.append(f"{type(error).__name__}: {error}")
+
+
+def run_load(url: str, pid: int, clients: int, seconds: float, max_questions: int) -> LoadResult:
+    result = LoadResult()
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=client_loop, args=(url, stop, result, n), daemon=True)
+        for n in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and result.asked < max_questions:
+        time.sleep(0.5)
+        result.memory_mib.append((result.asked, rss_mib(pid)))
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return result
+
+
+def report(result: LoadResult, clients: int, seconds: float) -> str:
+    measured = latency(result.seconds) if result.seconds else None
+    warm = next((mib for asked, mib in result.memory_mib if asked >= 1000), None)
+    final = result.memory_mib[-1][1] if result.memory_mib else float("nan")
+    lines = [
+        "| clients | questions | errors | per second | median | p95 "
+        "| server RSS after 1,000 → end |",
+        "|---|---|---|---|---|---|---|",
+        f"| {clients} | {result.asked} | {len(result.errors)} | {result.asked / seconds:.0f} | "
+        + (f"{measured.median_ms:.1f} ms | {measured.p95_ms:.1f} ms | " if measured else "– | – | ")
+        + (f"{warm:.0f} → {final:.0f} MiB |" if warm is not None else f"– → {final:.0f} MiB |"),
+    ]
+    if result.errors:
+        lines.append(f"\nFirst errors: {result.errors[:3]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--max-questions", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as workdir:
+        index_dir = Path(workdir) / "index"
+        build(REPO / "data", index_dir, embedder=load_embedder(DEFAULT_MODEL))
+        env = {"FAQBOT_INDEX_DIR": str(index_dir), "FAQBOT_LOG_DIR": str(Path(workdir) / "logs")}
+        with serve_app(env) as app:
+            started = time.monotonic()
+            result = run_load(app.url, app.pid, args.clients, args.seconds, args.max_questions)
+            elapsed = time.monotonic() - started
+    print(report(result, args.clients, elapsed))
+    return 1 if result.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
