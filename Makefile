@@ -24,14 +24,20 @@ run: index
 	$(PY) app.py
 
 test: $(INSTALLED)
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: $(INSTALLED)
-	$(PY) -m bench
+# The benchmark also needs the naive baseline's model package and matplotlib.
+$(VENV)/.bench-installed: $(INSTALLED)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .faqbot .pytest_cache

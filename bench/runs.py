@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.xquad import XQuad, XQuestion
 from bot import Bot, BotSettings
-from bot.confidence import Evidence, gather_evidence
+from bot.confidence import Evidence
 from index import build, load_index
 from index.embedding import Embedder
 
@@ -44,10 +44,4 @@ class Observation:
 
 
 def observe(bot: Bot, questions: Sequence[XQuestion], indexed: range) -> list[Observation]:
-    observations = []
-    for question in questions:
-        query = bot._query(question.text)
-        ranked = bot.retriever.rank(query)
-        evidence = gather_evidence(query, ranked, bot.retriever)
-        observations.append(Observation(question, evidence, question.article in indexed))
-    return observations
+    return [Observation(q, bot.evidence(q.text), q.article in indexed) for q in questions]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bot import compose
-from bot.confidence import CALIBRATION, Calibration, gather_evidence
+from bot.confidence import CALIBRATION, Calibration, Evidence, gather_evidence
 from bot.extraction import ExtractionSettings, score_sentences, select_sentences
 from bot.inputs import MAX_QUESTION_CHARS, Question, clean_question
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
@@ -95,6 +95,11 @@ class Bot:
         if cleaned.is_empty or k < 1:
             return []
         return self._hits(self.retriever.rank(self._query(cleaned.text)), k)
+
+    def evidence(self, question: str) -> Evidence:
+        """What the confidence model sees for `question` (for calibration and debugging)."""
+        query = self._query(clean_question(question, self.settings.max_question_chars).text)
+        return gather_evidence(query, self.retriever.rank(query), self.retriever)
 
     # ------------------------------------------------------------ answering
 

