@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +108,14 @@ class IndexContent:
     vectors: faiss.Index
     bm25: bm25s.BM25
 
-    @property
+    @cached_property
     def question_rows(self) -> np.ndarray:
         """Passage rows of the FAQ entries, in the order of `question_embeddings`."""
         return np.array(
             [row for row, p in enumerate(self.passages) if p.kind is BlockKind.FAQ], dtype=np.int64
         )
 
-    @property
+    @cached_property
     def sentence_offsets(self) -> np.ndarray:
         """Passage row i owns sentence rows `offsets[i]:offsets[i + 1]`."""
         counts = [len(p.sentences) for p in self.passages]
