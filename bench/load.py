@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.metrics import latency
-from bench.serve import REPO, rss_mib, serve_app
+from bench.serve import REPO, memory_mib, serve_app
 from index import build
 from index.config import DEFAULT_MODEL
 from index.embedding import load_embedder
@@ -34,7 +34,7 @@ QUESTIONS = REPO / "tests" / "data" / "seed_questions.json"
 class LoadResult:
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    memory_mib: list[tuple[int, float]] = field(default_factory=list)
+    memory_samples: list[tuple[int, float]] = field(default_factory=list)
     """(questions answered so far, server RSS) samples."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,7 +106,7 @@ def run_load(url: str, pid: int, clients: int, seconds: float, max_questions: in
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and result.asked < max_questions:
         time.sleep(0.5)
-        result.memory_mib.append((result.asked, rss_mib(pid)))
+        result.memory_samples.append((result.asked, memory_mib(pid)))
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -115,8 +115,8 @@ def run_load(url: str, pid: int, clients: int, seconds: float, max_questions: in
 
 def report(result: LoadResult, clients: int, seconds: float) -> str:
     measured = latency(result.seconds) if result.seconds else None
-    warm = next((mib for asked, mib in result.memory_mib if asked >= 1000), None)
-    final = result.memory_mib[-1][1] if result.memory_mib else float("nan")
+    warm = next((mib for asked, mib in result.memory_samples if asked >= 1000), None)
+    final = result.memory_samples[-1][1] if result.memory_samples else float("nan")
     lines = [
         "| clients | questions | errors | per second | median | p95 "
         "| server RSS after 1,000 → end |",

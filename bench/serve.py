@@ -20,12 +20,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, from /proc (Linux)."""
+def memory_mib(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of a process from /proc (Linux): `VmRSS` now, `VmHWM` at its peak."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise ValueError(f"no VmRSS for process {pid}")
+    raise ValueError(f"no {field} for process {pid}")
 
 
 @dataclass(frozen=True, slots=True)

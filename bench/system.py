@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from bench.serve import serve_app
+from bench.serve import memory_mib, serve_app
 from bench.xquad import XQuad
 
 
@@ -54,13 +54,6 @@ class AppCost:
     questions: int
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise ValueError(f"no VmHWM for process {pid}")
-
-
 def app_cost(index_dir: Path, workdir: Path, starts: int, questions: list[str]) -> AppCost:
     """Cold starts of `python app.py` (to the first page served), then its peak memory."""
     import httpx
@@ -76,7 +69,7 @@ def app_cost(index_dir: Path, workdir: Path, starts: int, questions: list[str]) 
                 with httpx.Client(timeout=60) as http:
                     for question in questions:
                         ask_over_http(http, app.url, question, session="bench")
-                peak = _peak_rss_mib(app.pid)
+                peak = memory_mib(app.pid, "VmHWM")
     return AppCost(cold, peak, len(questions))
 
 

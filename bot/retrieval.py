@@ -127,14 +127,13 @@ class Retriever:
             return np.zeros(len(self.content.passages), dtype=np.float32)
         return self.content.bm25.get_scores(list(query.terms))
 
-    def _candidate_rows(self, query: Query, lexical: np.ndarray) -> np.ndarray:
+    def _candidate_rows(
+        self, query: Query, lexical: np.ndarray, faq_similarity: np.ndarray
+    ) -> np.ndarray:
         k = min(self.settings.candidates, len(self.content.passages))
         _, dense_rows = self.content.dense_search(query.vector, k)
         lexical_rows = np.argpartition(-lexical, k - 1)[:k]
-        faq_rows = self.content.question_rows
-        if len(faq_rows):
-            similarity = self.content.question_embeddings @ query.vector
-            faq_rows = faq_rows[np.argsort(-similarity)[:k]]
+        faq_rows = self.content.question_rows[np.argsort(-faq_similarity)[:k]]
         return np.unique(np.concatenate([dense_rows, lexical_rows, faq_rows]))
 
     def _best_sentence_similarity(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -146,14 +145,13 @@ class Retriever:
 
     def rank(self, query: Query) -> Ranked:
         lexical_all = self._lexical_scores(query)
-        rows = self._candidate_rows(query, lexical_all)
+        faq_similarity = self.content.question_embeddings @ query.vector  # every FAQ question
+        rows = self._candidate_rows(query, lexical_all, faq_similarity)
         passage = self.content.embeddings[rows] @ query.vector
         sentence = self._best_sentence_similarity(rows, query.vector)
         question = np.full(len(rows), -1.0, dtype=np.float32)
         is_faq = self.question_row[rows] >= 0
-        question[is_faq] = self.content.question_embeddings[self.question_row[rows[is_faq]]] @ (
-            query.vector
-        )
+        question[is_faq] = faq_similarity[self.question_row[rows[is_faq]]]
         weight = self.settings.sentence_weight
         matched = np.where(question >= self.settings.faq_match, question, -1.0)
         dense = np.maximum((1 - weight) * passage + weight * sentence, matched)

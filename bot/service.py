@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.compose import unavailable
 from bot.core import Bot, BotSettings
+from bot.inputs import clean_question
 from bot.types import Answer, AnswerKind
 from index import Manifest, build, config
 from index.embedding import Embedder, load_embedder
@@ -66,8 +67,7 @@ class BotService:
     def answer(self, question: str) -> Answer:
         bot = self._bot  # one read: this answer uses one bot from start to end
         if bot is None:
-            if not isinstance(question, str):
-                raise TypeError(f"question must be a str, not {type(question).__name__}")
+            clean_question(question)  # a non-string is still a TypeError
             return Answer(unavailable(self._error), (), False, 0.0, AnswerKind.UNAVAILABLE)
         return bot.answer(question)
 

@@ -312,8 +312,7 @@ def _check_counts(content: IndexContent, directory: Path) -> None:
         "BM25 documents": int(content.bm25.scores["num_docs"]),
     }
     wrong = {name: n for name, n in counts.items() if n != manifest.passages}
-    sentences = sum(len(p.sentences) for p in content.passages)
-    if len(content.sentence_embeddings) != sentences:
+    if len(content.sentence_embeddings) != content.sentence_offsets[-1]:
         wrong["sentence vectors"] = len(content.sentence_embeddings)
     if wrong or faq_count != len(content.question_embeddings) or faq_count != manifest.faq_entries:
         raise IndexCorruptError(

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bench.load import report, run_load
-from bench.serve import rss_mib, serve_app
+from bench.serve import memory_mib, serve_app
 from bot import Bot
 from conftest import REPO
 
@@ -34,7 +34,7 @@ def test_memory_stays_flat_over_ten_thousand_questions(seed_index, real_embedder
     questions = (f"{q} {n}" for n, q in enumerate(itertools.cycle(asked)))  # all different
     for question in itertools.islice(questions, 1_000):
         bot.answer(question)
-    warm = rss_mib(os.getpid())
+    warm = memory_mib(os.getpid())
     for question in itertools.islice(questions, 9_000):
         bot.answer(question)
-    assert rss_mib(os.getpid()) - warm < 20, "memory grew by 20 MiB or more over 9,000 answers"
+    assert memory_mib(os.getpid()) - warm < 20, "memory grew by 20 MiB or more over 9,000 answers"
