@@ -9,8 +9,8 @@ import os
 
 from index import config
 
-if config.model_name() == config.DEFAULT_MODEL:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the bundled model never needs the network
+if config.model_name() in config.BUNDLED_MODELS:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a bundled model never needs the network
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a closed network
 
 from collections.abc import Iterator

@@ -9,47 +9,56 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
-from typing import Any
 
 from bench.baseline import naive_baseline
 from bench.metrics import (
+    RetrievalScores,
     abstention_scores,
     contains_answer,
     document_rank,
     latency,
     retrieval_scores,
 )
-from bench.runs import build_xquad_index, with_retrieval, xquad_bot
+from bench.runs import (
+    RememberingEmbedder,
+    build_xquad_index,
+    question_forms,
+    with_retrieval,
+    xquad_bot,
+)
 from bench.scale import measure_size, plot, scale_table, sentence_pool
 from bench.system import app_cost, cli_build_cost, system_table
-from bench.xquad import XQuad, XQuestion, load_xquad, xquad_path
+from bench.xquad import XQuad, XQuestion, load_xquad, xquad_en_path, xquad_path
 from bot import Bot
 from bot.fusion import FusionMethod
 from index import build
-from index.config import DEFAULT_MODEL
-from index.embedding import Embedder, load_embedder
+from index.config import DEFAULT_MODEL, USE_MODEL
+from index.embedding import Embedder, Role, load_embedder
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_QUESTIONS = REPO / "tests" / "data" / "seed_questions.json"
 
 RETRIEVERS: dict[str, dict[str, object]] = {
-    "hybrid (z-score fusion, default)": {},
-    "BM25-de alone": {"fusion": FusionMethod.BM25},
-    "dense alone (USE-m, passage + best sentence)": {"fusion": FusionMethod.DENSE},
-    "dense alone (USE-m, passage vector only)": {
-        "fusion": FusionMethod.DENSE,
-        "sentence_weight": 0.0,
-    },
+    "hybrid (default: adaptive z-score fusion, spelling repair)": {},
+    "hybrid, fixed fusion weights": {"adaptive": False},
+    "hybrid, no spelling repair": {"spelling": False},
     "hybrid, reciprocal rank fusion": {"fusion": FusionMethod.RRF},
-    "hybrid, min-max fusion": {"fusion": FusionMethod.MINMAX},
+    "BM25-de alone": {"fusion": FusionMethod.BM25},
+    "dense alone (passage + best sentence)": {"fusion": FusionMethod.DENSE},
+    "dense alone (passage vector only)": {"fusion": FusionMethod.DENSE, "sentence_weight": 0.0},
 }
+"""Variants of the default model's retrieval, each asked every question form."""
+
+Forms = dict[str, Sequence[XQuestion]]
 
 
 def table(header: Sequence[str], rows: list[Sequence[object]]) -> str:
@@ -58,93 +67,102 @@ def table(header: Sequence[str], rows: list[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def retrieval_section(bot: Bot, xquad: XQuad, questions: Sequence[XQuestion]) -> str:
+def _ranks(bot: Bot, questions: Sequence[XQuestion]) -> RetrievalScores:
+    return retrieval_scores(
+        [document_rank([h.doc_id for h in bot.search(q.text, k=30)], q.doc_id) for q in questions]
+    )
+
+
+def _cells(scores: Sequence[RetrievalScores]) -> list[str]:
+    return [f"{s.mrr_at_10:.3f} / {s.recall_at_1:.3f}" for s in scores]
+
+
+def retrieval_section(bots: dict[str, Bot], xquad: XQuad, forms: Forms) -> str:
+    """MRR@10 / R@1 of every retriever on every question form; the first bot is the default
+    model, whose variants are listed, the others appear with their defaults."""
+    (default_name, default), *others = bots.items()
     rows = []
     for name, changes in RETRIEVERS.items():
-        variant = with_retrieval(bot, **changes)
-        ranks = [
-            document_rank([hit.doc_id for hit in variant.search(q.text, k=30)], q.doc_id)
-            for q in questions
-        ]
-        scores = retrieval_scores(ranks)
+        variant = with_retrieval(default, **changes)
         rows.append(
-            [
-                name,
-                f"{scores.mrr_at_10:.3f}",
-                f"{scores.recall_at_1:.3f}",
-                f"{scores.recall_at_5:.3f}",
+            [f"{default_name}: {name}", *_cells([_ranks(variant, qs) for qs in forms.values()])]
+        )
+    for name, bot in others:
+        rows.append(
+            [f"{name}: hybrid (its defaults)", *_cells([_ranks(bot, qs) for qs in forms.values()])]
+        )
+    naive = naive_baseline(xquad, forms["German"])
+    name = "naive baseline: all-MiniLM-L6-v2 (English) + FAISS, raw paragraphs (German only)"
+    rows.append([name, naive if isinstance(naive, str) else _cells([naive])[0]])
+    return table(["retriever", *(f"{form}: MRR@10 / R@1" for form in forms)], rows)
+
+
+def answer_section(bots: dict[str, Bot], forms: Forms) -> str:
+    """Per model and form: share answered, share whose answer contains the gold span
+    (declines count as misses), median answer length."""
+    rows = []
+    for name, bot in bots.items():
+        for form, questions in forms.items():
+            answers = [bot.answer(q.text) for q in questions]
+            contained = [
+                contains_answer(a.text, q.answers) for a, q in zip(answers, questions, strict=True)
             ]
-        )
-    naive = naive_baseline(xquad, questions)
-    name = "naive baseline: all-MiniLM-L6-v2 (English) + FAISS, raw paragraphs"
-    if isinstance(naive, str):
-        rows.append([name, naive, "", ""])
-    else:
-        rows.append(
-            [name, f"{naive.mrr_at_10:.3f}", f"{naive.recall_at_1:.3f}", f"{naive.recall_at_5:.3f}"]
-        )
-    return table(["retriever", "MRR@10", "R@1", "R@5"], rows)
-
-
-def answer_section(bot: Bot, questions: Sequence[XQuestion]) -> str:
-    answers = [bot.answer(q.text) for q in questions]
-    contained = [
-        contains_answer(a.text, q.answers) for a, q in zip(answers, questions, strict=True)
-    ]
-    lengths = [len(a.text) for a in answers if a.answered]
-    return table(
-        ["answer containment (gold span in answer.text)", "declined", "median answer length"],
-        [
-            [
+            lengths = [len(a.text) for a in answers if a.answered] or [0]
+            rows.append([
+                name, form,
+                f"{sum(a.answered for a in answers) / len(answers):.3f}",
                 f"{sum(contained) / len(contained):.3f}",
-                f"{sum(not a.answered for a in answers) / len(answers):.3f}",
-                f"{median(lengths):.0f} characters",
-            ]
-        ],
-    )
+                f"{median(lengths):.0f}",
+            ])  # fmt: skip
+    return table(["model", "questions", "answered", "gold span in answer", "median length"], rows)
 
 
-def abstention_section(bot: Bot, questions: Sequence[XQuestion], indexed: range) -> str:
-    answers = [bot.answer(q.text) for q in questions]
-    scores = abstention_scores(
-        [a.confidence for a in answers],
-        [q.article in indexed for q in questions],
-        [a.answered for a in answers],
-    )
-    return table(
-        ["AUROC of confidence", "answerable answered", "unanswerable declined"],
-        [
-            [
-                f"{scores.auroc:.3f}",
+def abstention_section(bots: dict[str, Bot], forms: Forms, indexed: range) -> str:
+    rows = []
+    for name, bot in bots.items():
+        for form, questions in forms.items():
+            answers = [bot.answer(q.text) for q in questions]
+            scores = abstention_scores(
+                [a.confidence for a in answers],
+                [q.article in indexed for q in questions],
+                [a.answered for a in answers],
+            )
+            rows.append([
+                name, form, f"{scores.auroc:.3f}",
                 f"{scores.answered_when_answerable:.3f}",
                 f"{scores.declined_when_unanswerable:.3f}",
-            ]
-        ],
-    )
+            ])  # fmt: skip
+    header = ["model", "questions", "AUROC of confidence", "answerable answered",
+              "unanswerable declined"]  # fmt: skip
+    return table(header, rows)
 
 
 def _share(found: int, total: int) -> str:
     return f"{found / total:.3f} ({found}/{total})"
 
 
-def seed_section(bot: Bot) -> str:
+def seed_section(bots: dict[str, Bot]) -> str:
+    """Per model: in-scope questions of each form whose answer contains the expected fact,
+    and out-of-scope questions declined."""
     data = json.loads(SEED_QUESTIONS.read_text(encoding="utf-8"))
-
-    def contains_fact(item: dict[str, Any]) -> bool:
-        return any(fact in bot.answer(item["question"]).text for fact in item["expected"])
-
-    def facts_found(items: list[dict[str, Any]]) -> str:
-        return _share(sum(contains_fact(item) for item in items), len(items))
-
-    declined = sum(not bot.answer(q).answered for q in data["out_of_scope"])
-    rows = [
-        ["German in-scope questions whose answer contains the expected fact",
-         facts_found(data["in_scope"])],
-        ["out-of-scope questions declined", _share(declined, len(data["out_of_scope"]))],
-        ["English questions whose answer contains the fact (reported only)",
-         facts_found(data["cross_lingual"])],
-    ]  # fmt: skip
-    return table(["seed article (tests/data/seed_questions.json)", "result"], rows)
+    forms = list(dict.fromkeys(item["form"] for item in data["in_scope"]))
+    rows = []
+    for name, bot in bots.items():
+        found = Counter()
+        for item in data["in_scope"]:
+            text = bot.answer(item["question"]).text
+            found[item["form"]] += any(fact in text for fact in item["expected"])
+        counts = Counter(item["form"] for item in data["in_scope"])
+        declined = sum(not bot.answer(q).answered for q in data["out_of_scope"])
+        rows.append([
+            name,
+            *(_share(found[form], counts[form]) for form in forms),
+            _share(sum(found.values()), len(data["in_scope"])),
+            _share(declined, len(data["out_of_scope"])),
+        ])  # fmt: skip
+    header = ["model", *(f"{form}: fact in answer" for form in forms), "all in scope",
+              "out of scope declined"]  # fmt: skip
+    return table(header, rows)
 
 
 def timed(call: Callable[[str], object], questions: Sequence[str], repeats: int) -> list[float]:
@@ -166,25 +184,55 @@ def latency_section(bot: Bot, repeats: int) -> str:
     for name, call in (
         ("answer() (full pipeline)", bot.answer),
         ("search() (retrieval only, baseline)", bot.search),
-        ("embedding the question only (baseline)", lambda q: bot.embedder.embed([q])),
+        ("embedding the question only (baseline)", lambda q: bot.embedder.embed([q], Role.QUERY)),
     ):
         measured = latency(timed(call, questions, repeats))
         rows.append([name, f"{measured.median_ms:.2f} ms", f"{measured.p95_ms:.2f} ms"])
     return table([f"default corpus, {len(questions)} questions × {repeats}", "median", "p95"], rows)
 
 
-def xquad_sections(xquad: XQuad, embedder: Embedder, workdir: Path, quick: bool) -> list[str]:
-    questions = xquad.questions[:: 4 if quick else 1]
-    note = f"{len(questions)} of {len(xquad.questions)} questions" if quick else "all questions"
-    full = xquad_bot(build_xquad_index(xquad, workdir, embedder), embedder)
+def first_answer_section(index_dir: Path, model: str, starts: int) -> str:
+    """The first answer after `Bot.load`, each time in a fresh process (so nothing is warm)."""
+    script = (
+        "import sys, time; from bot import Bot; bot = Bot.load(sys.argv[1]); "
+        "t = time.perf_counter(); bot.answer('Was ist Arctic Sentry?'); "
+        "print(time.perf_counter() - t)"
+    )
+    env = {**os.environ, "FAQBOT_MODEL": model}
+    seconds = [
+        float(subprocess.run([sys.executable, "-c", script, str(index_dir)], capture_output=True,
+                             text=True, check=True, env=env, cwd=REPO).stdout)
+        for _ in range(starts)
+    ]  # fmt: skip
+    return table(
+        ["first answer after Bot.load (fresh process)", "median", "max"],
+        [[f"{starts} starts", f"{median(seconds) * 1000:.1f} ms", f"{max(seconds) * 1000:.1f} ms"]],
+    )
+
+
+def xquad_sections(
+    xquad: XQuad, models: dict[str, Embedder], workdir: Path, quick: bool
+) -> list[str]:
+    step = 4 if quick else 1
+    english = (
+        load_xquad(xquad_path(), xquad_en_path()).questions if xquad_en_path().is_file() else ()
+    )
+    forms = {name: qs[::step] for name, qs in question_forms(xquad, english).items() if qs}
+    count = len(forms["German"])
+    note = f"{count} of {len(xquad.questions)} questions" if quick else "all questions"
     half = range(0, xquad.articles // 2)
-    first_half = xquad_bot(build_xquad_index(xquad, workdir, embedder, half), embedder)
+    full, first_half = {}, {}
+    for name, embedder in models.items():
+        model_dir = workdir / embedder.name
+        full[name] = xquad_bot(build_xquad_index(xquad, model_dir, embedder), embedder)
+        first_half[name] = xquad_bot(build_xquad_index(xquad, model_dir, embedder, half), embedder)
+    forms_note = ", ".join(f"{form} ({len(qs)})" for form, qs in forms.items())
     return [
-        f"### Retrieval on XQuAD-de ({len(xquad.paragraphs)} paragraphs as documents, {note})\n\n"
-        + retrieval_section(full, xquad, questions),
-        f"### Answers on XQuAD-de ({note})\n\n" + answer_section(full, questions),
+        f"### Retrieval on XQuAD-de ({len(xquad.paragraphs)} paragraphs as documents, {note}; "
+        f"questions: {forms_note})\n\n" + retrieval_section(full, xquad, forms),
+        f"### Answers on XQuAD-de ({note})\n\n" + answer_section(full, forms),
         f"### Abstention (first {len(half)} of {xquad.articles} articles indexed, {note})\n\n"
-        + abstention_section(first_half, questions, half),
+        + abstention_section(first_half, forms, half),
     ]
 
 
@@ -220,6 +268,19 @@ class Report:
         path.write_text("\n\n".join(self.sections) + "\n", encoding="utf-8")
 
 
+SECTIONS = ("xquad", "seed", "speed", "system", "scale")
+
+
+def seed_bots(models: dict[str, Embedder], workdir: Path) -> dict[str, tuple[Path, Bot]]:
+    """The default corpus indexed with each model."""
+    indexed = {}
+    for name, embedder in models.items():
+        index_dir = workdir / f"seed-{embedder.name}"
+        build(REPO / "data", index_dir, embedder=embedder)
+        indexed[name] = (index_dir, Bot.load(index_dir, embedder=embedder))
+    return indexed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -230,11 +291,14 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: docs/benchmarks.md, not with --quick)")  # fmt: skip
     parser.add_argument("--plot", type=Path, help="scale plot (default: docs/scale.png, "
                         "not with --quick)")  # fmt: skip
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated, of {', '.join(SECTIONS)}")  # fmt: skip
     args = parser.parse_args(argv)
+    sections = set(args.sections.split(","))
     report_path = args.report or (None if args.quick else REPO / "docs" / "benchmarks.md")
     plot_path = args.plot or (None if args.quick else REPO / "docs" / "scale.png")
     started = time.perf_counter()
-    embedder = load_embedder(DEFAULT_MODEL)
+    models = {name: RememberingEmbedder(load_embedder(name)) for name in (DEFAULT_MODEL, USE_MODEL)}
     report = Report()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     machine = f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPU cores"
@@ -245,23 +309,32 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(directory)
         if xquad is None:
             report.add(f"XQuAD-de sections skipped: {xquad_path()} not found (set FAQBOT_XQUAD).")
-        else:
-            for section in xquad_sections(xquad, embedder, workdir, args.quick):
+        elif "xquad" in sections:
+            for section in xquad_sections(xquad, models, workdir, args.quick):
                 report.add(section)
-        seed_index = workdir / "seed-index"
-        build(REPO / "data", seed_index, embedder=embedder)
-        seed_bot = Bot.load(seed_index, embedder=embedder)
-        report.add("### Seed article\n\n" + seed_section(seed_bot))
-        report.add("### Speed\n\n" + latency_section(seed_bot, 3 if args.quick else 10))
-        if xquad is not None:
+        seeds = seed_bots(models, workdir)
+        seed_index, seed_bot = seeds[DEFAULT_MODEL]
+        if "seed" in sections:
+            bots = {name: bot for name, (_, bot) in seeds.items()}
+            report.add("### Seed article\n\n" + seed_section(bots))
+        if "speed" in sections:
+            report.add(
+                "### Speed\n\n"
+                + latency_section(seed_bot, 3 if args.quick else 10)
+                + "\n\n"
+                + first_answer_section(seed_index, DEFAULT_MODEL, 3 if args.quick else 5)
+            )
+        if xquad is not None and "system" in sections:
             questions = [q.text for q in xquad.questions[:200]]
             costs = system_table(
-                cli_build_cost(xquad, workdir),
+                {name: cli_build_cost(xquad, workdir, name) for name in models},
                 app_cost(seed_index, workdir, 1 if args.quick else 3, questions),
             )
             report.add("### Build and app: throughput, memory, cold start\n\n" + costs)
+        if xquad is not None and "scale" in sections:
             sizes = (1_000, 5_000) if args.quick else (1_000, 10_000, 100_000)
-            report.add("### Scale\n\n" + scale_section(xquad, embedder, sizes, plot_path))
+            scale = scale_section(xquad, models[DEFAULT_MODEL], sizes, plot_path)
+            report.add("### Scale\n\n" + scale)
     report.add(f"Whole run: {time.perf_counter() - started:.0f} s.")
     if report_path is not None:
         report.write(report_path)

@@ -4,7 +4,11 @@ Passages are made offline from XQuAD-de: each joins 3–5 sentences of one artic
 random and shuffled, so every passage is new text on a real topic. Because the sentence
 boundaries are known by construction, the index is assembled from the same parts as
 `index.build` (embedding, BM25, FAISS) without re-splitting sentences; the XQuAD build
-measures sentence splitting on its own (see the speed section).
+measures sentence splitting on its own (see the speed section). Passage vectors are pooled
+from the pool's sentence vectors and the title's, as `index.build` pools them, so each
+sentence is embedded once for all sizes; the embedding time of a size is measured on its
+first `EMBED_SAMPLE` passages and scaled to all of them (the default model embeds about
+a thousand tokens a second here: 100k passages would take hours).
 """
 
 import time
@@ -15,11 +19,12 @@ import numpy as np
 
 from bench.metrics import Latency, latency
 from bench.xquad import XQuad
-from bot import Bot
+from bot import Bot, BotSettings
 from index.analysis import ANALYZER_SETTINGS, GermanAnalyzer
-from index.build import build_bm25
+from index.build import ROLES, build_bm25, context_texts, embedded_texts, pooled_passage_vectors
+from index.calibration import calibration_for
 from index.documents import BlockKind
-from index.embedding import Embedder
+from index.embedding import Embedder, Role
 from index.passages import ChunkSettings, Passage
 from index.sentences import split_sentences
 from index.store import IndexContent, Manifest, now_iso
@@ -34,6 +39,7 @@ class SentencePool:
     articles: np.ndarray
     titles: tuple[str, ...]
     vectors: np.ndarray
+    title_vectors: np.ndarray
 
 
 def sentence_pool(xquad: XQuad, embedder: Embedder) -> SentencePool:
@@ -43,7 +49,13 @@ def sentence_pool(xquad: XQuad, embedder: Embedder) -> SentencePool:
             texts.append(paragraph.text[start:end])
             articles.append(paragraph.article)
     titles = tuple(dict.fromkeys(p.title for p in xquad.paragraphs))
-    return SentencePool(tuple(texts), np.array(articles), titles, embedder.embed(texts))
+    return SentencePool(
+        tuple(texts),
+        np.array(articles),
+        titles,
+        embedder.embed(texts, Role.DOCUMENT),
+        embedder.embed(titles, Role.DOCUMENT),
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,7 @@ def _manifest(passages: int, embedder: Embedder, vectors: VectorSettings) -> Man
         furniture=0,
         built_at=now_iso(),
         build_seconds=0.0,
+        calibration=calibration_for(embedder.name),
     )
 
 
@@ -121,6 +134,19 @@ class ScalePoint:
     exact_mib: float
     hnsw_mib: float
     """Index memory: passage and sentence vectors, BM25, and the FAISS index."""
+
+
+EMBED_SAMPLE = 200
+
+
+def _embed_seconds(passages: tuple[Passage, ...], embedder: Embedder) -> float:
+    """What embedding all passages' sentences and contexts takes, from a sample of them."""
+    sample = passages[:EMBED_SAMPLE]
+    texts = embedded_texts(sample)
+    _, seconds = _timed(
+        lambda: [embedder.embed(group, ROLES[name]) for name, group in texts.items()]
+    )
+    return seconds * len(passages) / len(sample)
 
 
 def _timed(call):  # noqa: ANN001, ANN202 -- (result, seconds) of any call
@@ -160,12 +186,18 @@ def _recall_at_10(exact: IndexContent, approximate: IndexContent, queries: np.nd
 
 
 def measure_size(
-    pool: SentencePool, size: int, embedder: Embedder, questions: list[str]
+    pool: SentencePool,
+    size: int,
+    embedder: Embedder,
+    questions: list[str],
+    settings: BotSettings | None = None,
 ) -> ScalePoint:
     corpus = synthetic_corpus(pool, size)
-    embeddings, embed_seconds = _timed(
-        lambda: embedder.embed([p.search_text for p in corpus.passages])
-    )
+    embed_seconds = _embed_seconds(corpus.passages, embedder)
+    title_row = {title: row for row, title in enumerate(pool.titles)}
+    contexts = pool.title_vectors[[title_row[text] for text in context_texts(corpus.passages)]]
+    sentence_vectors = pool.vectors[corpus.sentence_rows]
+    embeddings = pooled_passage_vectors(corpus.passages, sentence_vectors, contexts)
     bm25, bm25_seconds = _timed(lambda: build_bm25(corpus.passages, GermanAnalyzer()))
     exact_settings = VectorSettings(approximate_above=size)
     exact_vectors, exact_seconds = _timed(lambda: build_vector_index(embeddings, exact_settings))
@@ -175,14 +207,18 @@ def measure_size(
         manifest=_manifest(size, embedder, exact_settings),
         passages=corpus.passages,
         embeddings=embeddings,
+        context_embeddings=contexts,
         question_embeddings=np.zeros((0, embedder.dimension), dtype=np.float32),
-        sentence_embeddings=pool.vectors[corpus.sentence_rows],
+        sentence_embeddings=sentence_vectors,
         vectors=exact_vectors,
         bm25=bm25,
     )
     hnsw = replace(exact, vectors=hnsw_vectors, manifest=_manifest(size, embedder, hnsw_settings))
-    queries = embedder.embed(questions)
-    bots = {name: Bot(content, embedder) for name, content in (("exact", exact), ("hnsw", hnsw))}
+    queries = embedder.embed(questions, Role.QUERY)
+    bots = {
+        name: Bot(content, embedder, settings)
+        for name, content in (("exact", exact), ("hnsw", hnsw))
+    }
     seconds: dict[str, list[float]] = {name: [] for name in bots}
     for question in questions[:20]:  # warm-up
         for bot in bots.values():

@@ -1,17 +1,29 @@
-"""XQuAD-de as a corpus and a question set, read from ../shared/bench (never copied here)."""
+"""XQuAD-de as a corpus and a question set, read from ../shared/bench (never copied here).
+
+The English XQuAD file can supply the questions instead: the same questions (same ids) asked in
+English over the German corpus, for measuring cross-lingual retrieval.
+"""
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 XQUAD_ENV = "FAQBOT_XQUAD"
 DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "xquad.de.json"
+XQUAD_EN_ENV = "FAQBOT_XQUAD_EN"
+DEFAULT_XQUAD_EN = DEFAULT_XQUAD.with_name("xquad.en.json")
 
 
 def xquad_path() -> Path:
     """`$FAQBOT_XQUAD`, else ../shared/bench/xquad.de.json beside the repository."""
     return Path(os.environ.get(XQUAD_ENV) or DEFAULT_XQUAD)
+
+
+def xquad_en_path() -> Path:
+    """`$FAQBOT_XQUAD_EN`, else ../shared/bench/xquad.en.json beside the repository."""
+    return Path(os.environ.get(XQUAD_EN_ENV) or DEFAULT_XQUAD_EN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +65,48 @@ class XQuad:
         return path
 
 
-def load_xquad(path: Path | None = None) -> XQuad:
-    data = json.loads((path or xquad_path()).read_text(encoding="utf-8"))
-    paragraphs, questions = [], []
-    for article, entry in enumerate(data["data"]):
+def _articles(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))["data"]
+
+
+def load_xquad(path: Path | None = None, questions_path: Path | None = None) -> XQuad:
+    """The German paragraphs and questions of `path`.
+
+    With `questions_path` (another language's XQuAD file, e.g. `xquad_en_path()`), the questions
+    are that file's, in its order, each pointed by its question id at the German paragraph and
+    the German gold answers: the answers must be found in the German corpus, whatever language
+    the question is asked in. Matching by id, not by position or title, keeps this right even
+    if the files' titles or order differ.
+    """
+    paragraphs, questions = [], {}
+    for article, entry in enumerate(_articles(path or xquad_path())):
         title = entry["title"].replace("_", " ")
         for number, paragraph in enumerate(entry["paragraphs"]):
             doc_id = f"{entry['title']}#{number}"
             paragraphs.append(Paragraph(doc_id, article, title, paragraph["context"]))
             for qa in paragraph["qas"]:
                 answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
-                questions.append(XQuestion(qa["question"], doc_id, article, answers))
-    return XQuad(tuple(paragraphs), tuple(questions))
+                questions[qa["id"]] = XQuestion(qa["question"], doc_id, article, answers)
+    if questions_path is not None:
+        questions = _translated(questions, questions_path)
+    return XQuad(tuple(paragraphs), tuple(questions.values()))
+
+
+def _translated(german: dict[str, XQuestion], path: Path) -> dict[str, XQuestion]:
+    """`path`'s question texts on the German questions of the same ids.
+
+    Refuses files whose question ids differ: a question without its German twin has no German
+    gold paragraph, and a silently shorter set would not be comparable with the German one.
+    """
+    texts = {
+        qa["id"]: qa["question"]
+        for entry in _articles(path)
+        for paragraph in entry["paragraphs"]
+        for qa in paragraph["qas"]
+    }
+    if texts.keys() != german.keys():
+        missing, extra = len(german.keys() - texts.keys()), len(texts.keys() - german.keys())
+        raise ValueError(
+            f"{path}: question ids differ from the German file ({missing} missing, {extra} extra)"
+        )
+    return {qid: replace(german[qid], text=text) for qid, text in texts.items()}

@@ -10,22 +10,27 @@ from pathlib import Path
 import numpy as np
 
 from bot import compose
-from bot.confidence import CALIBRATION, Calibration, Evidence, gather_evidence
+from bot.confidence import FEATURES, Evidence, confidence, gather_evidence
 from bot.extraction import ExtractionSettings, score_sentences, select_sentences
 from bot.inputs import MAX_QUESTION_CHARS, Question, clean_question
+from bot.language import language_guess
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
 from bot.types import Answer, AnswerKind, Hit
 from index import config
-from index.embedding import Embedder, load_embedder
+from index.calibration import Calibration, fit_hint
+from index.embedding import Embedder, Role, load_embedder
+from index.errors import CalibrationMissingError
 from index.passages import Passage
-from index.store import IndexContent, load_index
+from index.search import SearchIndex
+from index.store import IndexContent, load_index, read_manifest
 
 
 @dataclass(frozen=True, slots=True)
 class BotSettings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     extraction: ExtractionSettings = field(default_factory=ExtractionSettings)
-    calibration: Calibration = CALIBRATION
+    calibration: Calibration | None = None
+    """None: the one fitted for the index's model, recorded in its manifest."""
     answer_threshold: float = 0.5
     """Below this confidence the bot declines."""
     suggestions: int = 3
@@ -48,6 +53,19 @@ def hit_of(passage: Passage, score: float) -> Hit:
     )
 
 
+def _calibration(content: IndexContent, settings: BotSettings) -> Calibration:
+    calibration = settings.calibration or content.manifest.calibration
+    if calibration is None:
+        raise CalibrationMissingError(fit_hint(content.manifest.model))
+    if calibration.features != FEATURES:
+        raise CalibrationMissingError(
+            f"the calibration of {content.manifest.model!r} was fitted on the evidence "
+            f"{calibration.features}, this bot gathers {FEATURES}; "
+            + fit_hint(content.manifest.model)
+        )
+    return calibration
+
+
 class Bot:
     """Answers questions from one loaded index. Immutable once built, so one instance can
     serve many threads; a rebuilt index means a new `Bot`."""
@@ -58,7 +76,11 @@ class Bot:
         self.settings = settings or BotSettings()
         self.content = content
         self.embedder = embedder
-        self.retriever = Retriever(content, self.settings.retrieval)
+        self.calibration = _calibration(content, self.settings)
+        self.index = SearchIndex(content)
+        self.retriever = Retriever(self.index, self.settings.retrieval, self.calibration.faq_match)
+        self.embedder.embed(["warm"], Role.QUERY)  # the first answer must not pay for loading
+        language_guess()
 
     @classmethod
     def load(
@@ -68,19 +90,16 @@ class Bot:
         embedder: Embedder | None = None,
         settings: BotSettings | None = None,
     ) -> "Bot":
-        """The bot over the index at `index_dir` (default: the configured index).
-
-        The index must have been built with the configured model (or `embedder`).
-        """
-        embedder = embedder or load_embedder(config.model_name())
+        """The bot over the index at `index_dir` (default: the configured index), with the
+        model that built it (or `embedder`, which must be that model)."""
         path = Path(index_dir) if index_dir is not None else config.index_dir()
+        embedder = embedder or load_embedder(read_manifest(path).model)
         return cls(load_index(path, embedder.name), embedder, settings)
 
     # ------------------------------------------------------------ retrieval
 
     def _query(self, text: str) -> Query:
-        vector = self.embedder.embed([text])[0]
-        return Query(text, vector, self.retriever.terms(text))
+        return self.retriever.query(text, self.embedder.embed([text], Role.QUERY)[0])
 
     def _hits(self, ranked: Ranked, k: int) -> list[Hit]:
         passages = self.content.passages
@@ -124,25 +143,25 @@ class Bot:
         query = self._query(cleaned.text)
         ranked = self.retriever.rank(query)
         evidence = gather_evidence(query, ranked, self.retriever)
-        confidence = round(self.settings.calibration.confidence(evidence), 4)
-        if confidence < self.settings.answer_threshold:
+        sure = round(confidence(self.calibration, evidence), 4)
+        if sure < self.settings.answer_threshold:
             suggestions = self.related_questions(query, ranked)
             return Answer(
                 compose.decline(suggestions),
                 (),
                 False,
-                confidence,
+                sure,
                 AnswerKind.DECLINED,
                 suggestions,
             )
         best = int(ranked.rows[0])
-        if ranked.question_similarity[0] >= self.settings.retrieval.faq_match:
+        if ranked.question_similarity[0] >= self.retriever.faq_match:
             hit = hit_of(self.content.passages[best], ranked.fused[0])
             hit = replace(hit, quoted=((0, len(hit.text)),))
-            return Answer(compose.quote([(hit.text, 1)]), (hit,), True, confidence, AnswerKind.FAQ)
-        return self._quoted(query, ranked, confidence)
+            return Answer(compose.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
+        return self._quoted(query, ranked, sure)
 
-    def _quoted(self, query: Query, ranked: Ranked, confidence: float) -> Answer:
+    def _quoted(self, query: Query, ranked: Ranked, sure: float) -> Answer:
         settings = self.settings.extraction
         chosen = select_sentences(
             score_sentences(query, ranked, self.retriever, settings), settings
@@ -162,7 +181,7 @@ class Bot:
             (hit.text[s.span[0] : s.span[1]], markers[hit.passage_id])
             for s, hit in zip(chosen, hits, strict=True)
         ]
-        return Answer(compose.quote(lines), citations, True, confidence, AnswerKind.ANSWER)
+        return Answer(compose.quote(lines), citations, True, sure, AnswerKind.ANSWER)
 
     # ------------------------------------------------------------ around the answers
 
@@ -172,8 +191,8 @@ class Bot:
 
     def related_questions(self, query: Query, ranked: Ranked) -> tuple[str, ...]:
         """FAQ questions most similar to the query, then headings of the nearest passages."""
-        faq_rows = self.content.question_rows
-        by_similarity = faq_rows[np.argsort(-(self.content.question_embeddings @ query.vector))]
+        faq_rows = self.index.faq_rows
+        by_similarity = faq_rows[np.argsort(-self.index.faq_similarities(query.vector))]
         return self._questions_by_preference(
             np.concatenate([by_similarity, ranked.rows]), self.settings.suggestions
         )

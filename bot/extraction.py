@@ -7,7 +7,7 @@ rare vocabulary it contains; sentences of lower-ranked passages pay a small pena
 import re
 from dataclasses import dataclass
 
-from bot.retrieval import Query, Ranked, Retriever
+from bot.retrieval import Query, Ranked, Retriever, coverage
 from bot.types import Span
 
 _ASKS_FOR_NUMBER = re.compile(
@@ -71,21 +71,18 @@ def score_sentences(
     query: Query, ranked: Ranked, retriever: Retriever, settings: ExtractionSettings
 ) -> list[ScoredSentence]:
     """Every sentence of the top passages, best first."""
-    content = retriever.content
+    index = retriever.index
     wants_number = asks_for_number(query.text)
     scored = []
     for rank, row in enumerate(ranked.rows[: settings.passages].tolist()):
-        passage = content.passages[row]
-        first = retriever.sentence_offsets[row]
-        similarities = content.sentence_embeddings[first : first + len(passage.sentences)] @ (
-            query.vector
-        )
+        passage = index.passages[row]
+        similarities = index.sentence_similarities(row, query.vector)
         for span, similarity in zip(passage.sentences, similarities, strict=True):
             text = passage.text[span[0] : span[1]]
-            coverage = retriever.lexicon.coverage(query.terms, set(retriever.analyzer(text)))
+            found = coverage(index, query.terms, set(index.analyzer(text)))
             score = (
                 settings.similarity_weight * float(similarity)
-                + (1 - settings.similarity_weight) * coverage
+                + (1 - settings.similarity_weight) * found
                 - settings.rank_penalty * rank
             )
             if wants_number and _HAS_NUMBER.search(text):

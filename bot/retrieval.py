@@ -3,7 +3,9 @@
 A passage's dense score mixes the similarity of the whole passage with that of its best
 sentence (a question usually matches one sentence better than a paragraph), and an FAQ
 entry also matches on its question alone. Fusion runs over the union of both retrievers'
-top candidates, so every candidate has both scores.
+top candidates, so every candidate has both scores. How much BM25 counts depends on how
+much of the question it recognises: an English question over German text has few words
+BM25 knows, and its scores would only add noise to the dense ranking.
 """
 
 from dataclasses import dataclass
@@ -11,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.fusion import FusionMethod, fuse
-from index.analysis import GermanAnalyzer
-from index.store import IndexContent
-from index.vectors import one_thread_per_query
+from bot.language import language_guess
+from bot.questions import QuestionKind, kinds_clash, question_kind
+from index.search import SearchIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +23,17 @@ class RetrievalSettings:
     """Chosen by measuring on XQuAD-de and the seed article (`make bench`), not by taste."""
 
     fusion: FusionMethod = FusionMethod.ZSCORE
-    dense_weight: float = 0.6
-    """Share of the dense score in the fusion; BM25 gets the rest."""
-    sentence_weight: float = 0.3
+    dense_weight: float = 0.8
+    """Share of the dense score in the fusion when BM25 recognises every word of the
+    question; BM25's share shrinks with the share of the question's IDF mass it knows."""
+    sentence_weight: float = 0.5
     """Share of the best sentence's similarity in a passage's dense score."""
     candidates: int = 50
     """Top passages taken from each retriever before fusing."""
-    faq_match: float = 0.75
-    """From this similarity up, an FAQ question matches the user's question, and the entry
-    is ranked (and answered) by it. Below, short questions resemble each other ("Was ist
-    X?", "Wie heißt Y?") more than their topics do, so the question alone says little."""
+    adaptive: bool = True
+    """Scale BM25's share by how much of the question it recognises (off: fixed weights)."""
+    spelling: bool = True
+    """Repair query words the corpus does not know to a corpus word one or two edits away."""
 
     def __post_init__(self) -> None:
         for name in ("dense_weight", "sentence_weight"):
@@ -42,11 +45,19 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class Query:
-    """A question as retrieval sees it: its vector and its distinct BM25 terms."""
+    """A question as retrieval sees it."""
 
     text: str
     vector: np.ndarray
     terms: tuple[str, ...]
+    """Distinct BM25 terms, misspellings repaired."""
+    corrections: tuple[tuple[str, str], ...]
+    """(typed word, corpus word) for each repaired word."""
+    recognised: float
+    """Share of the question's IDF mass in terms the index knows (1.0 for no terms)."""
+    foreign: float
+    """Probability that the question is not in German, the corpus's language."""
+    kind: QuestionKind | None
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,8 @@ class Ranked:
     sentence_similarity: np.ndarray
     """Similarity of each candidate's best sentence."""
     question_similarity: np.ndarray
-    """Similarity of an FAQ candidate's question; -1 for other passages."""
+    """Similarity of an FAQ candidate's question, if that question may answer this one
+    (kinds do not clash); -1 for other passages."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -80,83 +92,81 @@ def contains_term(terms: set[str], term: str) -> bool:
     return any(len(t) > len(term) and (t.startswith(term) or t.endswith(term)) for t in terms)
 
 
-class Lexicon:
-    """Inverse document frequencies of the BM25 index, for weighting query terms."""
+def coverage(index: SearchIndex, query_terms: tuple[str, ...], terms: set[str]) -> float:
+    """Share of the query's IDF mass found in `terms`: rare words count most.
 
-    def __init__(self, content: IndexContent) -> None:
-        self.vocabulary: dict[str, int] = content.bm25.vocab_dict
-        frequencies = np.diff(content.bm25.scores["indptr"]).astype(np.float64)
-        documents = float(content.bm25.scores["num_docs"])
-        self.idf = np.log1p((documents - frequencies + 0.5) / (frequencies + 0.5))
-        self.unknown_idf = float(np.log1p((documents + 0.5) / 0.5))
-        """A term no passage has is the rarest there is."""
-
-    def weight(self, term: str) -> float:
-        row = self.vocabulary.get(term)
-        return float(self.idf[row]) if row is not None and row < len(self.idf) else self.unknown_idf
-
-    def coverage(self, query_terms: tuple[str, ...], terms: set[str]) -> float:
-        """Share of the query's IDF mass found in `terms`: rare words count most.
-
-        A query term also counts as found inside a compound that begins or ends with it
-        ("Hilfe" in "Ukrainehilfe", "Generalsekretär" in "NATO-Generalsekretär").
-        """
-        total = sum(self.weight(term) for term in query_terms)
-        found = sum(self.weight(term) for term in query_terms if contains_term(terms, term))
-        return found / total if total > 0 else 0.0
+    A query term also counts as found inside a compound that begins or ends with it
+    ("Hilfe" in "Ukrainehilfe", "Generalsekretär" in "NATO-Generalsekretär").
+    """
+    total = sum(index.idf(term) for term in query_terms)
+    found = sum(index.idf(term) for term in query_terms if contains_term(terms, term))
+    return found / total if total > 0 else 0.0
 
 
 class Retriever:
-    """Ranks the passages of one loaded index for a query; holds no per-query state."""
+    """Ranks the passages of one index for a query; holds no per-query state."""
 
-    def __init__(self, content: IndexContent, settings: RetrievalSettings) -> None:
-        self.content = content
+    def __init__(self, index: SearchIndex, settings: RetrievalSettings, faq_match: float) -> None:
+        self.index = index
         self.settings = settings
-        self.analyzer = GermanAnalyzer()
-        self.lexicon = Lexicon(content)
-        self.sentence_offsets = content.sentence_offsets
-        self.question_row = np.full(len(content.passages), -1, dtype=np.int64)
-        self.question_row[content.question_rows] = np.arange(len(content.question_rows))
-        one_thread_per_query()
+        self.faq_match = faq_match
+        """From this similarity up (fitted per model), an FAQ question is the user's
+        question, and its entry is ranked and answered by it."""
+        self._faq_kinds = [question_kind(index.passages[row].question) for row in index.faq_rows]
 
-    def terms(self, text: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.analyzer(text)))
+    def query(self, text: str, vector: np.ndarray) -> Query:
+        """Analyse `text` for BM25 (repairing misspelt words) and wrap it with its vector."""
+        words = self.index.analyzer.words(text)
+        corrections = self.index.correct(words) if self.settings.spelling else {}
+        repaired = [corrections.get(word, word) for word in words]
+        terms = tuple(dict.fromkeys(self.index.analyzer.stem(word) for word in repaired))
+        total = sum(self.index.idf(term) for term in terms)
+        known = sum(self.index.idf(term) for term in terms if self.index.knows(term))
+        return Query(
+            text=text,
+            vector=vector,
+            terms=terms,
+            corrections=tuple(corrections.items()),
+            recognised=known / total if total > 0 else 1.0,
+            foreign=1.0 - language_guess().german(text),
+            kind=question_kind(text),
+        )
 
-    def _lexical_scores(self, query: Query) -> np.ndarray:
-        if not query.terms:
-            return np.zeros(len(self.content.passages), dtype=np.float32)
-        return self.content.bm25.get_scores(list(query.terms))
+    def dense_weight(self, query: Query) -> float:
+        bm25_share = 1.0 - self.settings.dense_weight
+        if self.settings.adaptive:
+            bm25_share *= query.recognised
+        return 1.0 - bm25_share
 
     def _candidate_rows(
         self, query: Query, lexical: np.ndarray, faq_similarity: np.ndarray
     ) -> np.ndarray:
-        k = min(self.settings.candidates, len(self.content.passages))
-        _, dense_rows = self.content.dense_search(query.vector, k)
+        k = min(self.settings.candidates, len(self.index.passages))
+        _, dense_rows = self.index.dense_search(query.vector, k)
         lexical_rows = np.argpartition(-lexical, k - 1)[:k]
-        faq_rows = self.content.question_rows[np.argsort(-faq_similarity)[:k]]
+        faq_rows = self.index.faq_rows[np.argsort(-faq_similarity)[:k]]
         return np.unique(np.concatenate([dense_rows, lexical_rows, faq_rows]))
 
-    def _best_sentence_similarity(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-        best = np.empty(len(rows), dtype=np.float32)
-        for i, row in enumerate(rows):
-            first, last = self.sentence_offsets[row], self.sentence_offsets[row + 1]
-            best[i] = (self.content.sentence_embeddings[first:last] @ vector).max()
-        return best
+    def faq_similarities(self, query: Query) -> np.ndarray:
+        """Similarity of every FAQ question to the query; -1 where the kinds clash."""
+        similarity = self.index.faq_similarities(query.vector)
+        clash = [kinds_clash(query.kind, kind) for kind in self._faq_kinds]
+        return np.where(clash, -1.0, similarity).astype(np.float32)
 
     def rank(self, query: Query) -> Ranked:
-        lexical_all = self._lexical_scores(query)
-        faq_similarity = self.content.question_embeddings @ query.vector  # every FAQ question
+        lexical_all = self.index.lexical_scores(query.terms)
+        faq_similarity = self.faq_similarities(query)
         rows = self._candidate_rows(query, lexical_all, faq_similarity)
-        passage = self.content.embeddings[rows] @ query.vector
-        sentence = self._best_sentence_similarity(rows, query.vector)
+        passage = self.index.passage_similarities(rows, query.vector)
+        sentence = self.index.best_sentence_similarities(rows, query.vector)
+        position = self.index.faq_position(rows)
         question = np.full(len(rows), -1.0, dtype=np.float32)
-        is_faq = self.question_row[rows] >= 0
-        question[is_faq] = faq_similarity[self.question_row[rows[is_faq]]]
+        question[position >= 0] = faq_similarity[position[position >= 0]]
         weight = self.settings.sentence_weight
-        matched = np.where(question >= self.settings.faq_match, question, -1.0)
+        matched = np.where(question >= self.faq_match, question, -1.0)
         dense = np.maximum((1 - weight) * passage + weight * sentence, matched)
         lexical = lexical_all[rows]
-        fused = fuse(self.settings.fusion, dense, lexical, self.settings.dense_weight)
+        fused = fuse(self.settings.fusion, dense, lexical, self.dense_weight(query))
         order = np.argsort(-fused, kind="stable")
         return Ranked(
             rows=rows[order],

@@ -14,7 +14,7 @@ from bot.compose import unavailable
 from bot.core import Bot, BotSettings
 from bot.inputs import clean_question
 from bot.types import Answer, AnswerKind
-from index import Manifest, build, config
+from index import Manifest, build, config, read_manifest
 from index.embedding import Embedder, load_embedder
 from index.errors import FaqbotError
 
@@ -45,17 +45,22 @@ class BotService:
         self._error = ""
         self._rebuilding = threading.Event()
         self._rebuild_lock = threading.Lock()
+        self._embedder_lock = threading.Lock()
         self._load()
 
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(config.model_name())
-        return self._embedder
+    def _embedder_for(self, model: str) -> Embedder:
+        """The given embedder, or the model's, loaded once even if threads ask at once."""
+        with self._embedder_lock:
+            if self._embedder is None or self._embedder.name != model:
+                self._embedder = load_embedder(model)
+            return self._embedder
 
     def _load(self) -> None:
+        """Serve the index in place with the model that built it."""
         try:
-            self._bot = Bot.load(self.index_dir, embedder=self.embedder, settings=self.settings)
+            model = self._embedder.name if self._embedder else read_manifest(self.index_dir).model
+            embedder = self._embedder_for(model)
+            self._bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
             self._error = ""
         except FaqbotError as error:
             self._error = str(error)
@@ -83,8 +88,9 @@ class BotService:
         with self._rebuild_lock:
             self._rebuilding.set()
             try:
-                manifest = build(self.data_dir, self.index_dir, embedder=self.embedder)
-                self._bot = Bot.load(self.index_dir, embedder=self.embedder, settings=self.settings)
+                embedder = self._embedder or self._embedder_for(config.model_name())
+                manifest = build(self.data_dir, self.index_dir, embedder=embedder)
+                self._bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
                 self._error = ""
                 return manifest
             finally:

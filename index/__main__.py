@@ -8,6 +8,7 @@ from pathlib import Path
 
 from index import config
 from index.build import build
+from index.calibration import fit_hint
 from index.errors import FaqbotError
 from index.passages import ChunkSettings
 from index.store import Manifest, read_manifest
@@ -21,10 +22,15 @@ def summary(manifest: Manifest) -> str:
         f"{manifest.faq_entries} FAQ entries ({manifest.vector_index} vector index, "
         f"model {manifest.model}, dimension {manifest.dimension}).",
         f"Embedded {manifest.embedded} texts, reused {manifest.reused}; "
-        f"left out {manifest.furniture} lines of page furniture; {manifest.build_seconds} s.",
+        f"left out {manifest.furniture} lines of page furniture; {manifest.build_seconds} s "
+        f"({', '.join(f'{stage} {s} s' for stage, s in manifest.stage_seconds.items())}).",
         f"Skipped {len(manifest.skipped)} items" + (":" if manifest.skipped else "."),
     ]
     lines.extend(f"  {item}" for item in manifest.skipped)
+    if manifest.calibration is None:
+        lines.append(
+            f"Warning: the bot cannot answer from this index yet: {fit_hint(manifest.model)}."
+        )
     return "\n".join(lines)
 
 

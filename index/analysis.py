@@ -51,5 +51,8 @@ class GermanAnalyzer:
             words.extend(p for p in parts if p not in _STOPWORDS and (len(p) > 1 or p.isdigit()))
         return words
 
+    def stem(self, word: str) -> str:
+        return self._stemmer.stemWord(word)
+
     def __call__(self, text: str) -> list[str]:
         return self._stemmer.stemWords(self.words(text))

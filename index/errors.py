@@ -26,3 +26,7 @@ class IndexCorruptError(FaqbotError):
 
 class ModelLoadError(FaqbotError):
     """The embedding model could not be loaded (offline, misspelt name, bad path)."""
+
+
+class CalibrationMissingError(FaqbotError):
+    """The index's model has no fitted confidence calibration, so answers cannot be trusted."""

@@ -48,10 +48,15 @@ class Passage:
     url: str = ""
 
     @property
+    def context(self) -> str:
+        """The title and heading (and an FAQ entry's question): what the text is about."""
+        headings = (self.title, self.section) if self.title != self.section else (self.section,)
+        return "\n".join(part for part in (*headings, self.question) if part)
+
+    @property
     def search_text(self) -> str:
-        """What retrieval sees: the title and heading (and question) give the text context."""
-        context = (self.title, self.section) if self.title != self.section else (self.section,)
-        return "\n".join(part for part in (*context, self.question, self.text) if part)
+        """What retrieval sees: the text in its context."""
+        return "\n".join(part for part in (self.context, self.text) if part)
 
 
 def sentence_windows(sentences: tuple[Span, ...], settings: ChunkSettings) -> list[tuple[int, int]]:

@@ -23,17 +23,19 @@ import numpy as np
 from filelock import FileLock
 
 from index.analysis import ANALYZER_SETTINGS
+from index.calibration import Calibration
 from index.documents import BlockKind, Skipped
 from index.errors import FaqbotError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from index.passages import ChunkSettings, Passage
 from index.vectors import VectorSettings, read_vector_index, search_vectors, write_vector_index
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when the files change shape: older indexes are then refused with a rebuild hint."""
 
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 EMBEDDINGS = "embeddings.npy"
+CONTEXT_EMBEDDINGS = "contexts.npy"
 QUESTION_EMBEDDINGS = "questions.npy"
 SENTENCE_EMBEDDINGS = "sentences.npy"
 VECTORS = "passages.faiss"
@@ -74,6 +76,10 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     files: dict[str, int] = field(default_factory=dict)
     """Size in bytes of every file, so that a truncated file is caught at load."""
+    calibration: Calibration | None = None
+    """What was fitted to the model (`index.calibration`); None if nothing was."""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Where the build time went: reading and splitting, loading the model, embedding …"""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +93,9 @@ class Manifest:
                 "vectors": VectorSettings(**data["vectors"]),
                 "sources": tuple(DocumentRecord(**record) for record in data["sources"]),
                 "skipped": tuple(Skipped(**item) for item in data["skipped"]),
+                "calibration": (
+                    Calibration.from_json(data["calibration"]) if data.get("calibration") else None
+                ),
             }
         )
 
@@ -102,6 +111,9 @@ class IndexContent:
     manifest: Manifest
     passages: tuple[Passage, ...]
     embeddings: np.ndarray
+    """Passage vectors, pooled from the context and sentence vectors (see `index.build`)."""
+    context_embeddings: np.ndarray
+    """One per distinct passage context, in order of first appearance."""
     question_embeddings: np.ndarray
     sentence_embeddings: np.ndarray
     """Every passage's sentences, passage after passage: see `sentence_offsets`."""
@@ -139,6 +151,7 @@ def _write_files(directory: Path, content: IndexContent) -> dict[str, int]:
     with (directory / PASSAGES).open("w", encoding="utf-8") as out:
         out.writelines(_passage_json(p) + "\n" for p in content.passages)
     np.save(directory / EMBEDDINGS, content.embeddings)
+    np.save(directory / CONTEXT_EMBEDDINGS, content.context_embeddings)
     np.save(directory / QUESTION_EMBEDDINGS, content.question_embeddings)
     np.save(directory / SENTENCE_EMBEDDINGS, content.sentence_embeddings)
     write_vector_index(content.vectors, directory / VECTORS)
@@ -314,10 +327,13 @@ def _check_counts(content: IndexContent, directory: Path) -> None:
     wrong = {name: n for name, n in counts.items() if n != manifest.passages}
     if len(content.sentence_embeddings) != content.sentence_offsets[-1]:
         wrong["sentence vectors"] = len(content.sentence_embeddings)
+    contexts = len({p.context for p in content.passages if p.context})
+    if len(content.context_embeddings) != contexts:
+        wrong["context vectors"] = len(content.context_embeddings)
     if wrong or faq_count != len(content.question_embeddings) or faq_count != manifest.faq_entries:
         raise IndexCorruptError(
             f"{directory}: the manifest counts {manifest.passages} passages and "
-            f"{manifest.faq_entries} FAQ entries, but found {counts} and {faq_count} FAQ "
+            f"{manifest.faq_entries} FAQ entries, but found {counts | wrong} and {faq_count} FAQ "
             f"entries with {len(content.question_embeddings)} question vectors; {REBUILD_HINT}"
         )
     if content.vectors.d != manifest.dimension:
@@ -340,6 +356,9 @@ def load_index(link: Path, model: str | None = None) -> IndexContent:
         manifest=manifest,
         passages=_guarded(directory, "passages", lambda: _read_passages(directory / PASSAGES)),
         embeddings=_guarded(directory, "embeddings", lambda: np.load(directory / EMBEDDINGS)),
+        context_embeddings=_guarded(
+            directory, "context embeddings", lambda: np.load(directory / CONTEXT_EMBEDDINGS)
+        ),
         question_embeddings=_guarded(
             directory, "question embeddings", lambda: np.load(directory / QUESTION_EMBEDDINGS)
         ),

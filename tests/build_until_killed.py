@@ -28,9 +28,9 @@ def main() -> None:
     if point == "embed":
         real_embed = embedder.embed
 
-        def embed(texts, progress=False):
+        def embed(texts, role, progress=False):
             pause_here(marker)
-            return real_embed(texts, progress)
+            return real_embed(texts, role, progress)
 
         embedder.embed = embed
     else:

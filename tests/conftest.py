@@ -8,22 +8,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.calibration import Calibration
+from index.embedding import Role
+
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "data" / "nato-krise-2026.txt"
 XQUAD = REPO.parent / "shared" / "bench" / "xquad.de.json"
 
 
 class FakeEmbedder:
-    """Bag of hashed words: similar wording gives similar vectors, and every call is recorded."""
+    """Bag of hashed words: similar wording gives similar vectors, and every call is recorded
+    (texts in `embedded`, their roles in `roles`). Roles do not change the vectors."""
 
     name = "fake-hashed-words"
     dimension = 64
 
     def __init__(self) -> None:
         self.embedded: list[str] = []
+        self.roles: list[Role] = []
 
-    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def embed(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
         self.embedded.extend(texts)
+        self.roles.extend([role] * len(texts))
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()) or [""]:
@@ -34,9 +40,34 @@ class FakeEmbedder:
         return vectors
 
 
+FAKE_CALIBRATION = Calibration(
+    features=(
+        "dense",
+        "sentence",
+        "coverage",
+        "recognised",
+        "dense_gap",
+        "sentence_gap",
+        "foreign",
+    ),
+    weights=(6.0, 4.0, 8.0, 0.0, 0.0, 0.0, 0.0),
+    bias=-7.0,
+    faq_match=0.75,
+    fitted_on="hand-set for the fake embedder's bag-of-words similarities",
+)
+"""No calibration is fitted for the fake model; tests that answer hand this one in."""
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+@pytest.fixture
+def fake_settings():
+    from bot import BotSettings
+
+    return BotSettings(calibration=FAKE_CALIBRATION)
 
 
 @pytest.fixture(autouse=True)

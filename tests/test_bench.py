@@ -9,6 +9,7 @@ from bench.baseline import SKIP_REASON, naive_baseline
 from bench.metrics import document_rank, latency, retrieval_scores
 from bench.scale import measure_size, scale_table, sentence_pool, synthetic_corpus
 from bench.xquad import Paragraph, XQuad, XQuestion
+from index.embedding import Role
 
 ARTICLES = {
     "Rhein": "Der Rhein ist 1.230 km lang. Er fließt durch Basel. Köln liegt am Rhein. "
@@ -66,9 +67,10 @@ def test_synthetic_passages_quote_pool_sentences_of_one_article(tiny_xquad, fake
     assert (again.sentence_rows == corpus.sentence_rows).all()
 
 
-def test_scale_point_on_a_tiny_corpus(tiny_xquad, fake_embedder):
+def test_scale_point_on_a_tiny_corpus(tiny_xquad, fake_embedder, fake_settings):
     pool = sentence_pool(tiny_xquad, fake_embedder)
-    point = measure_size(pool, 120, fake_embedder, [q.text for q in tiny_xquad.questions])
+    questions = [q.text for q in tiny_xquad.questions]
+    point = measure_size(pool, 120, fake_embedder, questions, fake_settings)
     assert point.passages == 120
     assert point.hnsw_recall_at_10 == pytest.approx(1.0)  # HNSW is exact on so few vectors
     assert point.exact_mib > 0 and point.hnsw_mib > point.exact_mib * 0.9
@@ -83,4 +85,5 @@ def test_naive_baseline_is_skipped_with_its_reason_when_not_installed(tiny_xquad
 
 def test_pool_vectors_are_the_embedder_s(tiny_xquad, fake_embedder):
     pool = sentence_pool(tiny_xquad, fake_embedder)
-    np.testing.assert_allclose(pool.vectors, fake_embedder.embed(list(pool.texts)), atol=1e-6)
+    expected = fake_embedder.embed(list(pool.texts), Role.DOCUMENT)
+    np.testing.assert_allclose(pool.vectors, expected, atol=1e-6)

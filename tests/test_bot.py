@@ -11,6 +11,7 @@ import pytest
 
 from bot import Answer, AnswerKind, Bot, BotSettings, Hit
 from bot.extraction import ScoredSentence, asks_for_number, select_sentences
+from conftest import FAKE_CALIBRATION
 from index import IndexMismatchError, build
 
 
@@ -22,7 +23,11 @@ def index_dir(small_corpus, tmp_path, fake_embedder):
 
 
 def make_bot(index_dir, embedder, threshold):
-    return Bot.load(index_dir, embedder=embedder, settings=BotSettings(answer_threshold=threshold))
+    return Bot.load(
+        index_dir,
+        embedder=embedder,
+        settings=BotSettings(answer_threshold=threshold, calibration=FAKE_CALIBRATION),
+    )
 
 
 @pytest.fixture

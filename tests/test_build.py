@@ -18,6 +18,7 @@ from index import (
     build,
     load_index,
 )
+from index.embedding import Role
 from index.vectors import build_vector_index, search_vectors
 
 
@@ -48,16 +49,31 @@ def test_build_persists_everything_the_manifest_promises(built, fake_embedder):
     assert loaded.manifest == manifest
     question_rows = loaded.question_rows
     assert [loaded.passages[row].kind for row in question_rows] == [BlockKind.FAQ] * 5
-    expected = fake_embedder.embed([loaded.passages[row].question for row in question_rows])
+    questions = [loaded.passages[row].question for row in question_rows]
+    expected = fake_embedder.embed(questions, Role.QUERY)
     np.testing.assert_allclose(loaded.question_embeddings, expected, atol=1e-6)
+    roles = dict(zip(fake_embedder.embedded, fake_embedder.roles, strict=True))
+    assert {text for text, role in roles.items() if role is Role.QUERY} == set(questions)
     offsets = loaded.sentence_offsets
     for row in (0, len(loaded.passages) - 1):
         passage = loaded.passages[row]
         sentences = [passage.text[s:e] for s, e in passage.sentences]
         np.testing.assert_allclose(
             loaded.sentence_embeddings[offsets[row] : offsets[row + 1]],
-            fake_embedder.embed(sentences),
+            fake_embedder.embed(sentences, Role.DOCUMENT),
             atol=1e-6,
+        )
+
+
+def test_passage_vectors_pool_context_and_sentences_by_length(built, fake_embedder):
+    _, loaded = built
+    for row in (0, len(loaded.passages) // 2, len(loaded.passages) - 1):
+        passage = loaded.passages[row]
+        parts = [passage.context] + [passage.text[s:e] for s, e in passage.sentences]
+        weights = np.array([len(part) for part in parts], dtype=np.float32)
+        pooled = weights @ fake_embedder.embed(parts, Role.DOCUMENT)
+        np.testing.assert_allclose(
+            loaded.embeddings[row], pooled / np.linalg.norm(pooled), atol=1e-5
         )
 
 
@@ -76,9 +92,9 @@ def test_changing_one_document_embeds_only_its_passages(small_corpus, out, built
     fake_embedder.embedded.clear()
     manifest = build(small_corpus, out, embedder=fake_embedder)
     (changed,) = [p for p in load_index(out).passages if p.doc_id == "bahn.md"]
-    # Only its new text: the passage with its headings, and its one new sentence.
-    assert fake_embedder.embedded == [changed.search_text, changed.text]
-    assert manifest.embedded == 2
+    # Only its one new sentence: its heading is unchanged, and passage vectors are pooled.
+    assert fake_embedder.embedded == [changed.text]
+    assert manifest.embedded == 1
 
 
 def test_an_index_built_with_another_model_is_refused_with_a_rebuild_hint(built, out):
@@ -186,7 +202,7 @@ def test_faiss_matches_brute_force_numpy(approximate_above):
 
 def test_built_index_searches_like_brute_force(built, fake_embedder):
     _, loaded = built
-    query = fake_embedder.embed(["Was ist Arctic Sentry?"])[0]
+    query = fake_embedder.embed(["Was ist Arctic Sentry?"], Role.QUERY)[0]
     _, rows = loaded.dense_search(query, 5)
     oracle = np.argsort(-(loaded.embeddings @ query))[:5]
     assert rows.tolist() == oracle.tolist()

@@ -10,9 +10,13 @@ import pytest
 
 from bot import Answer, AnswerKind, Hit
 from bot.chat import answer_messages, as_text, highlighted
+from bot.core import BotSettings
 from bot.feedback import FeedbackLog
 from bot.service import BotService
+from conftest import FAKE_CALIBRATION
 from index import build
+
+FAKE_SETTINGS = BotSettings(calibration=FAKE_CALIBRATION)
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -97,7 +101,9 @@ def test_feedback_lines_are_valid_json_under_concurrent_writers(tmp_path):
 @pytest.fixture
 def service(small_corpus, tmp_path, fake_embedder):
     build(small_corpus, tmp_path / "index", embedder=fake_embedder)
-    return BotService(tmp_path / "index", small_corpus, embedder=fake_embedder)
+    return BotService(
+        tmp_path / "index", small_corpus, embedder=fake_embedder, settings=FAKE_SETTINGS
+    )
 
 
 def test_rebuild_swaps_to_the_new_index_and_new_documents_answer(service, small_corpus):
@@ -140,7 +146,9 @@ def test_answers_during_a_rebuild_come_from_the_old_bot(service, small_corpus, m
 def test_a_broken_index_is_reported_and_a_rebuild_repairs_it(service, tmp_path, fake_embedder):
     vectors = Path(service.index_dir).resolve() / "passages.faiss"
     vectors.write_bytes(vectors.read_bytes()[:50])
-    broken = BotService(service.index_dir, service.data_dir, embedder=fake_embedder)
+    broken = BotService(
+        service.index_dir, service.data_dir, embedder=fake_embedder, settings=FAKE_SETTINGS
+    )
     assert broken.bot is None and "passages.faiss" in broken.status().error
     reply = broken.answer("Was ist Arctic Sentry?")
     assert reply.kind is AnswerKind.UNAVAILABLE and not reply.answered
@@ -169,7 +177,7 @@ def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path):
             lambda d: (d / "manifest.json").write_text(
                 (d / "manifest.json")
                 .read_text()
-                .replace('"format_version": 1', '"format_version": 0')
+                .replace('"format_version": 2', '"format_version": 0')
             ),
             id="other-format",
         ),
@@ -196,7 +204,9 @@ def test_app_shows_a_damaged_index_and_offers_the_rebuild(service, fake_embedder
     from app import Handlers
 
     damage(Path(service.index_dir).resolve())
-    broken = BotService(service.index_dir, service.data_dir, embedder=fake_embedder)
+    broken = BotService(
+        service.index_dir, service.data_dir, embedder=fake_embedder, settings=FAKE_SETTINGS
+    )
     handlers = Handlers(broken, FeedbackLog(tmp_path / "logs"))
     assert handlers.status().startswith("⚠️ Kein Suchindex verfügbar")
     history, _, _ = handlers.respond("Was ist Arctic Sentry?", [], {})

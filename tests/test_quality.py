@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -21,9 +22,11 @@ def seed_bot(seed_index, real_embedder):
     return Bot.load(seed_index, embedder=real_embedder)
 
 
-def test_seed_set_is_large_enough():
-    assert len(SEED_QUESTIONS["in_scope"]) >= 30
-    assert len(SEED_QUESTIONS["out_of_scope"]) >= 10
+def test_seed_set_covers_every_form_of_question():
+    forms = Counter(item["form"] for item in SEED_QUESTIONS["in_scope"])
+    assert forms["question"] >= 30 and forms["paraphrase"] >= 10, forms
+    assert min(forms["keywords"], forms["typo"], forms["english"]) >= 10, forms
+    assert len(SEED_QUESTIONS["out_of_scope"]) >= 30
 
 
 def test_seed_in_scope_answers_contain_the_expected_fact(seed_bot):
@@ -31,13 +34,13 @@ def test_seed_in_scope_answers_contain_the_expected_fact(seed_bot):
     for item in SEED_QUESTIONS["in_scope"]:
         reply = seed_bot.answer(item["question"])
         if not any(fact in reply.text for fact in item["expected"]):
-            misses.append((item["question"], reply.text[:120]))
-    assert len(misses) <= 0.1 * len(SEED_QUESTIONS["in_scope"]), misses
+            misses.append((item["form"], item["question"], reply.text[:120]))
+    assert len(misses) <= 0.05 * len(SEED_QUESTIONS["in_scope"]), misses
 
 
-def test_seed_out_of_scope_questions_are_declined(seed_bot):
+def test_seed_out_of_scope_questions_are_all_declined(seed_bot):
     answered = [q for q in SEED_QUESTIONS["out_of_scope"] if seed_bot.answer(q).answered]
-    assert len(answered) <= 0.1 * len(SEED_QUESTIONS["out_of_scope"]), answered
+    assert answered == []
 
 
 @pytest.mark.parametrize(
@@ -45,6 +48,11 @@ def test_seed_out_of_scope_questions_are_declined(seed_bot):
     [
         ("Was bedeutet NATO 3.0?", "Was ist NATO 3.0?"),
         ("Was genau ist Arctic Sentry?", "Was ist Arctic Sentry?"),
+        (
+            "Wie reagieren die europäischen Staaten auf den Rückzug der USA?",
+            "Wie reagieren europäische Länder?",
+        ),
+        ("What is Arctic Sentry?", "Was ist Arctic Sentry?"),
     ],
 )
 def test_paraphrase_of_an_faq_question_gets_that_faq_answer(seed_bot, paraphrase, faq_question):
@@ -56,6 +64,12 @@ def test_paraphrase_of_an_faq_question_gets_that_faq_answer(seed_bot, paraphrase
 def test_english_question_finds_the_german_passages(seed_bot):
     hits = seed_bot.search("What is Arctic Sentry?", k=3)
     assert all("Arctic Sentry" in hit.text for hit in hits)
+
+
+def test_a_question_of_another_kind_does_not_get_the_faq_answer(seed_bot):
+    reply = seed_bot.answer("Wer hat das NATO-Treffen verpasst?")
+    assert reply.answered and reply.kind is AnswerKind.ANSWER
+    assert "Pete Hegseth" in reply.text
 
 
 def test_confidence_ranks_in_scope_above_out_of_scope(seed_bot):
@@ -84,24 +98,44 @@ def test_cli_builds_the_default_index_on_first_use_and_prints_json(tmp_path):
     assert (tmp_path / "index" / "manifest.json").is_file()
 
 
+XQUAD_TARGETS = {
+    # form: (MRR@10, R@1, answered on the full index, gold span in the answer)
+    "German": (0.975, 0.955, 0.95, 0.88),
+    "English": (0.91, 0.0, 0.85, 0.70),
+    "typos": (0.95, 0.0, 0.85, 0.0),
+    "keywords": (0.96, 0.0, 0.90, 0.0),
+}
+"""The targets of issue 9, per form of question (0.0: no target)."""
+
+
 @pytest.mark.xquad
 @pytest.mark.skipif(not XQUAD.is_file(), reason=f"XQuAD-de not found at {XQUAD}")
 def test_xquad_targets(tmp_path, real_embedder):
-    embedder = real_embedder
     from bench.metrics import abstention_scores, contains_answer, document_rank, retrieval_scores
-    from bench.runs import build_xquad_index, xquad_bot
-    from bench.xquad import load_xquad
+    from bench.runs import RememberingEmbedder, build_xquad_index, question_forms, xquad_bot
+    from bench.xquad import load_xquad, xquad_en_path
 
+    embedder = RememberingEmbedder(real_embedder)
     xquad = load_xquad(XQUAD)
+    english = load_xquad(XQUAD, xquad_en_path()).questions if xquad_en_path().is_file() else ()
+    forms = question_forms(xquad, english)
     full = xquad_bot(build_xquad_index(xquad, tmp_path, embedder), embedder)
-    ranks = [
-        document_rank([h.doc_id for h in full.search(q.text, k=30)], q.doc_id)
-        for q in xquad.questions
-    ]
-    scores = retrieval_scores(ranks)
-    assert scores.mrr_at_10 >= 0.95 and scores.recall_at_1 >= 0.92, scores
-    contained = [contains_answer(full.answer(q.text).text, q.answers) for q in xquad.questions]
-    assert sum(contained) / len(contained) >= 0.85
+    measured, missed = {}, []
+    for form, questions in forms.items():
+        ranks = [
+            document_rank([h.doc_id for h in full.search(q.text, k=30)], q.doc_id)
+            for q in questions
+        ]
+        scores = retrieval_scores(ranks)
+        answers = [full.answer(q.text) for q in questions]
+        answered = sum(a.answered for a in answers) / len(answers)
+        contained = sum(
+            contains_answer(a.text, q.answers) for a, q in zip(answers, questions, strict=True)
+        ) / len(questions)
+        measured[form] = (scores.mrr_at_10, scores.recall_at_1, answered, contained)
+        if any(m < t for m, t in zip(measured[form], XQUAD_TARGETS[form], strict=True)):
+            missed.append(form)
+    assert not missed, measured
 
     half = range(0, xquad.articles // 2)
     first_half = xquad_bot(build_xquad_index(xquad, tmp_path, embedder, half), embedder)
@@ -111,6 +145,6 @@ def test_xquad_targets(tmp_path, real_embedder):
         [q.article in half for q in xquad.questions],
         [a.answered for a in answers],
     )
-    assert abstention.auroc >= 0.97, abstention
-    assert abstention.answered_when_answerable >= 0.9, abstention
-    assert abstention.declined_when_unanswerable >= 0.9, abstention
+    assert abstention.auroc >= 0.985, abstention
+    assert abstention.answered_when_answerable >= 0.95, abstention
+    assert abstention.declined_when_unanswerable >= 0.95, abstention

@@ -1,0 +1,79 @@
+"""What is fitted to one embedding model: the confidence model and the FAQ-match threshold.
+
+Similarities mean different things under different models (e5's cosines crowd between
+0.7 and 0.9, USE's spread from 0 to 1), so every number fitted on them belongs to the
+model. `python -m bench.calibrate --model NAME` fits them on XQuAD-de and writes them to
+`calibrations.json` beside this file; a build records the entry of its model in the
+index's manifest, and the bot reads it from there.
+"""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+CALIBRATIONS = Path(__file__).with_name("calibrations.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """A logistic model from retrieval evidence to "the sources answer this", and the
+    similarity from which an FAQ question counts as the user's question."""
+
+    features: tuple[str, ...]
+    """Names of the evidence the weights belong to, in order (checked by the bot)."""
+    weights: tuple[float, ...]
+    bias: float
+    faq_match: float
+    fitted_on: str
+    """What it was fitted on, and how well it separated (for the manifest's reader)."""
+
+    def __post_init__(self) -> None:
+        if len(self.features) != len(self.weights):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.features)} features")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Calibration":
+        return cls(
+            features=tuple(data["features"]),
+            weights=tuple(float(w) for w in data["weights"]),
+            bias=float(data["bias"]),
+            faq_match=float(data["faq_match"]),
+            fitted_on=str(data["fitted_on"]),
+        )
+
+
+def read_calibrations(path: Path | None = None) -> dict[str, Calibration]:
+    """Every model's calibration, from `path` (default: `CALIBRATIONS`)."""
+    path = path or CALIBRATIONS
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {model: Calibration.from_json(entry) for model, entry in data.items()}
+
+
+def calibration_for(model: str, path: Path | None = None) -> Calibration | None:
+    """The calibration fitted for `model`, or None if none was."""
+    return read_calibrations(path).get(model)
+
+
+def save_calibration(model: str, calibration: Calibration, path: Path | None = None) -> None:
+    """Add or replace the entry of `model`; the other models' entries stay as they are."""
+    path = path or CALIBRATIONS
+    entries = {name: c.to_json() for name, c in read_calibrations(path).items()}
+    entries[model] = calibration.to_json()
+    path.write_text(
+        json.dumps(dict(sorted(entries.items())), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )
+
+
+def fit_hint(model: str) -> str:
+    return (
+        f"no calibration is fitted for the embedding model {model!r}; fit one with: "
+        f"python -m bench.calibrate --model {model} (needs ../shared/bench/xquad.de.json), "
+        "then rebuild the index"
+    )

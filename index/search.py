@@ -1,0 +1,137 @@
+"""The search side of an index: every question retrieval asks of it, and nothing else.
+
+`bot/` ranks, fuses and quotes through this class alone; it never reads FAISS, bm25s or the
+row layout of the vector files. Another backend (a search server holding the same passages,
+BM25 statistics and vectors) could stand behind the same methods.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from symspellpy import SymSpell, Verbosity
+
+from index.analysis import GermanAnalyzer
+from index.passages import Passage
+from index.store import IndexContent
+from index.vectors import one_thread_per_query, search_vectors
+
+MIN_CORRECTED_WORD = 5
+"""Shorter words have too many neighbours one edit away to guess which one was meant."""
+
+
+def max_edits(word: str) -> int:
+    """One edit for words of five to eight letters, two for longer ones (a long word two
+    edits away from a corpus word is still unlikely to be another word)."""
+    return 2 if len(word) > 8 else 1
+
+
+def _spelling_dictionary(passages: Sequence[Passage], analyzer: GermanAnalyzer) -> SymSpell:
+    """Every word of the corpus (before stemming) with its count, for spelling repair."""
+    counts = Counter(
+        word
+        for passage in passages
+        for word in analyzer.words(passage.search_text)
+        if len(word) >= MIN_CORRECTED_WORD and not word.isdigit()
+    )
+    spelling = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    for word, count in counts.items():
+        spelling.create_dictionary_entry(word, count)
+    return spelling
+
+
+class SearchIndex:
+    """Lexical and dense evidence for a query, over one loaded index (read-only, so one
+    instance serves many threads)."""
+
+    def __init__(self, content: IndexContent) -> None:
+        self.content = content
+        self.analyzer = GermanAnalyzer()
+        bm25 = content.bm25
+        self._vocabulary: dict[str, int] = bm25.vocab_dict
+        frequencies = np.diff(bm25.scores["indptr"]).astype(np.float64)
+        documents = float(bm25.scores["num_docs"])
+        self._idf = np.log1p((documents - frequencies + 0.5) / (frequencies + 0.5))
+        self._unknown_idf = float(np.log1p((documents + 0.5) / 0.5))
+        self.faq_rows = content.question_rows
+        """Passage rows of the FAQ entries, in the order of `faq_similarities`."""
+        self._faq_index = np.full(len(content.passages), -1, dtype=np.int64)
+        self._faq_index[self.faq_rows] = np.arange(len(self.faq_rows))
+        self._sentence_offsets = content.sentence_offsets
+        self._spelling = _spelling_dictionary(content.passages, self.analyzer)
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return self.content.passages
+
+    # ------------------------------------------------------------ lexical
+
+    def analyze(self, text: str) -> tuple[str, ...]:
+        """The distinct BM25 terms of `text`, in order."""
+        return tuple(dict.fromkeys(self.analyzer(text)))
+
+    def lexical_scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every passage, by row."""
+        if not terms:
+            return np.zeros(len(self.passages), dtype=np.float32)
+        return self.content.bm25.get_scores(list(terms))
+
+    def knows(self, term: str) -> bool:
+        return term in self._vocabulary
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency; a term no passage has is the rarest there is."""
+        row = self._vocabulary.get(term)
+        return (
+            float(self._idf[row])
+            if row is not None and row < len(self._idf)
+            else (self._unknown_idf)
+        )
+
+    def passage_terms(self, row: int) -> set[str]:
+        return set(self.analyzer(self.passages[row].search_text))
+
+    def correct(self, words: Iterable[str]) -> dict[str, str]:
+        """Corpus words for the query words the corpus does not know, where one lies within
+        `max_edits` (the most frequent of the closest); known and short words are kept."""
+        corrections = {}
+        for word in words:
+            if len(word) < MIN_CORRECTED_WORD or word.isdigit() or self._is_corpus_word(word):
+                continue
+            found = self._spelling.lookup(
+                word, Verbosity.CLOSEST, max_edit_distance=max_edits(word)
+            )
+            if found:
+                corrections[word] = found[0].term
+        return corrections
+
+    def _is_corpus_word(self, word: str) -> bool:
+        return word in self._spelling.words or self.knows(self.analyzer.stem(word))
+
+    # ------------------------------------------------------------ dense
+
+    def dense_search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best `k` passages by cosine similarity: (scores, rows), best first."""
+        one_thread_per_query()  # per calling thread: OpenMP settings do not cross threads
+        return search_vectors(self.content.vectors, vector, k)
+
+    def passage_similarities(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        return self.content.embeddings[rows] @ vector
+
+    def faq_similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Similarity of every FAQ question to the query, in the order of `faq_rows`."""
+        return self.content.question_embeddings @ vector
+
+    def faq_position(self, rows: np.ndarray) -> np.ndarray:
+        """Where each passage row stands in `faq_rows`; -1 for passages that are no FAQ entry."""
+        return self._faq_index[rows]
+
+    def sentence_similarities(self, row: int, vector: np.ndarray) -> np.ndarray:
+        """Similarity of each sentence of passage `row`, in the order of its `sentences`."""
+        first, last = self._sentence_offsets[row], self._sentence_offsets[row + 1]
+        return self.content.sentence_embeddings[first:last] @ vector
+
+    def best_sentence_similarities(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        return np.array(
+            [self.sentence_similarities(int(row), vector).max() for row in rows], dtype=np.float32
+        )

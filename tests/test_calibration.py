@@ -1,0 +1,72 @@
+"""Calibrations belong to a model: written per model, recorded in the manifest, read from it."""
+
+import re
+from dataclasses import replace
+
+import pytest
+
+import index.calibration
+from bot import Bot, BotSettings
+from conftest import FAKE_CALIBRATION
+from index import build, load_index
+from index.calibration import Calibration, calibration_for, read_calibrations, save_calibration
+from index.errors import CalibrationMissingError
+
+
+@pytest.fixture
+def calibrations(tmp_path, monkeypatch):
+    path = tmp_path / "calibrations.json"
+    monkeypatch.setattr(index.calibration, "CALIBRATIONS", path)
+    return path
+
+
+def test_saving_one_model_keeps_the_others(calibrations):
+    other = replace(FAKE_CALIBRATION, bias=1.5, fitted_on="another model")
+    save_calibration("other-model", other)
+    save_calibration("fake-hashed-words", FAKE_CALIBRATION)
+    assert read_calibrations() == {"fake-hashed-words": FAKE_CALIBRATION, "other-model": other}
+    assert calibration_for("no-such-model") is None
+
+
+def test_a_build_records_its_model_s_calibration_and_the_bot_uses_it(
+    calibrations, small_corpus, tmp_path, fake_embedder
+):
+    fitted = replace(FAKE_CALIBRATION, faq_match=0.9)
+    save_calibration(fake_embedder.name, fitted)
+    manifest = build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    assert manifest.calibration == fitted
+    assert load_index(tmp_path / "index").manifest.calibration == fitted
+    bot = Bot.load(tmp_path / "index", embedder=fake_embedder)
+    assert bot.calibration == fitted and bot.retriever.faq_match == 0.9
+    overridden = Bot.load(
+        tmp_path / "index",
+        embedder=fake_embedder,
+        settings=BotSettings(calibration=FAKE_CALIBRATION),
+    )
+    assert overridden.retriever.faq_match == FAKE_CALIBRATION.faq_match
+
+
+def test_a_model_without_calibration_is_refused_with_how_to_fit_one(
+    calibrations, small_corpus, tmp_path, fake_embedder
+):
+    manifest = build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    assert manifest.calibration is None
+    with pytest.raises(
+        CalibrationMissingError,
+        match=re.escape("python -m bench.calibrate --model fake-hashed-words"),
+    ):
+        Bot.load(tmp_path / "index", embedder=fake_embedder)
+
+
+def test_a_calibration_fitted_on_other_evidence_is_refused(small_corpus, tmp_path, fake_embedder):
+    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    stale = Calibration(("dense", "sentence"), (1.0, 1.0), 0.0, 0.8, "an older bot's features")
+    with pytest.raises(CalibrationMissingError, match="fitted on the evidence"):
+        Bot.load(
+            tmp_path / "index", embedder=fake_embedder, settings=BotSettings(calibration=stale)
+        )
+
+
+def test_weights_must_match_features():
+    with pytest.raises(ValueError, match="3 weights for 2 features"):
+        Calibration(("dense", "sentence"), (1.0, 1.0, 1.0), 0.0, 0.8, "")
