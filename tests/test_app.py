@@ -135,6 +135,9 @@ def test_chat_in_a_real_browser(served, browser):
     wait_for(browser, lambda d: injection in chat.text)
     assert chat.find_elements(By.CSS_SELECTOR, ".message img, .message script") == []
     assert browser.execute_script("return typeof window.__faqbot_pwned") == "undefined"
+
+    # A question the sources do not answer is declined, set off from answers.
+    ask(browser, "Wie backe ich einen Apfelkuchen?")
     declined = wait_for(browser, lambda d: chat.find_elements(By.CSS_SELECTOR, ".faqbot-declined"))
     assert "leider nichts gefunden" in declined[-1].text
 
