@@ -7,10 +7,12 @@ paste by hand; rebuild an index to record the new entry in its manifest):
    user's question. XQuAD has no FAQ, but it has what the threshold must separate: the
    same question asked another way (its English version, its keyword form, a typo) should
    match; a different question about the same paragraph, which shares most of its words
-   and its topic, should not. The threshold is their equal-error point: as many of those
-   different questions pass as restatements fail. Most of the different questions that
-   pass ask for another kind of answer ("Wer leitet X?" against "Was ist X?"), and the bot
-   refuses those by their question words before it looks at the similarity
+   and its topic, should not. A logistic regression of "the same question" on the
+   similarity (both kinds weighted alike) gives the threshold, where the two are equally
+   likely, and the slope, with which the bot turns an FAQ match into confidence. Most of
+   the different questions that pass ask for another kind of answer ("Wer leitet X?"
+   against "Was ist X?"), and the bot refuses those by their question words before it
+   looks at the similarity
    (`bot.questions`). (Letting only 1% of them pass would need 0.978 under e5, which no
    English restatement reaches: some questions on one paragraph restate each other.)
 2. The confidence model: every other paragraph of the last 24 articles is indexed and
@@ -37,49 +39,53 @@ from bench.runs import build_xquad_index, observe, question_forms, xquad_bot
 from bench.xquad import XQuad, XQuestion, load_xquad, xquad_en_path, xquad_path
 from bot import BotSettings
 from bot.confidence import FEATURES
+from index.build import ROLES
 from index.calibration import CALIBRATIONS, Calibration, save_calibration
 from index.config import DEFAULT_MODEL
 from index.embedding import Embedder, Role, load_embedder
 
 
-def fit_faq_match(embedder: Embedder, forms: dict[str, Sequence[XQuestion]]) -> tuple[float, str]:
-    """The threshold, and a line on how it separates."""
+def fit_faq_match(
+    embedder: Embedder, forms: dict[str, Sequence[XQuestion]]
+) -> tuple[float, float, str]:
+    """The threshold, the slope, and a line on how they separate. Each German question stands for an
+    FAQ question in the index (embedded in its role there); the users' questions, its
+    restatements and the other questions on its paragraph, are embedded as queries."""
     german = forms["German"]
-    vectors = {
+    in_index = embedder.embed([q.text for q in german], ROLES["questions"])
+    asked = {
         name: embedder.embed([q.text for q in questions], Role.QUERY)
         for name, questions in forms.items()
     }
     same = {
-        name: np.einsum("ij,ij->i", vectors["German"], vectors[name])
-        for name in forms
-        if name != "German"
+        name: np.einsum("ij,ij->i", in_index, asked[name]) for name in forms if name != "German"
     }
     by_paragraph: dict[str, list[int]] = {}
     for row, question in enumerate(german):
         by_paragraph.setdefault(question.doc_id, []).append(row)
     different = np.array(
         [
-            float(vectors["German"][a] @ vectors["German"][b])
+            float(in_index[a] @ asked["German"][b])
             for rows in by_paragraph.values()
-            for a, b in itertools.combinations(rows, 2)
+            for a, b in itertools.permutations(rows, 2)
         ]
     )
-    threshold = round(equal_error_threshold(np.concatenate(list(same.values())), different), 3)
+    restated = np.concatenate(list(same.values()))
+    similarities = np.concatenate([restated, different]).reshape(-1, 1)
+    labels = np.r_[np.ones(len(restated)), np.zeros(len(different))]
+    model = LogisticRegression(class_weight="balanced").fit(similarities, labels)
+    slope = round(float(model.coef_[0][0]), 2)
+    threshold = round(float(-model.intercept_[0] / model.coef_[0][0]), 3)
     matched = ", ".join(f"{name} {np.mean(s >= threshold):.2f}" for name, s in same.items())
-    return threshold, (
-        f"FAQ match at {threshold}: {np.mean(different >= threshold):.2f} of {len(different)} "
-        f"different questions on the same XQuAD-de paragraph pass; the same question, "
-        f"restated, matches as {matched}"
+    return (
+        threshold,
+        slope,
+        (
+            f"FAQ match at {threshold} (slope {slope}): {np.mean(different >= threshold):.2f} of "
+            f"{len(different)} different questions on the same XQuAD-de paragraph pass; the same "
+            f"question, restated, matches as {matched}"
+        ),
     )
-
-
-def equal_error_threshold(same: np.ndarray, different: np.ndarray) -> float:
-    """The similarity at which the share of `same` below it equals the share of `different`
-    at or above it."""
-    candidates = np.unique(np.concatenate([same, different]))
-    missed = np.searchsorted(np.sort(same), candidates, side="left") / len(same)
-    passed = 1 - np.searchsorted(np.sort(different), candidates, side="left") / len(different)
-    return float(candidates[np.argmin(np.abs(missed - passed))])
 
 
 def fit_corpus(xquad: XQuad) -> XQuad:
@@ -101,10 +107,12 @@ def main() -> None:
     xquad = load_xquad(xquad_path())
     forms = question_forms(xquad, load_xquad(xquad_path(), xquad_en_path()).questions)
     embedder = load_embedder(args.model)
-    faq_match, faq_note = fit_faq_match(embedder, forms)
+    faq_match, faq_slope, faq_note = fit_faq_match(embedder, forms)
     print(faq_note)
     indexed = fit_corpus(xquad)
-    provisional = Calibration(FEATURES, (0.0,) * len(FEATURES), 0.0, faq_match, "provisional")
+    provisional = Calibration(
+        FEATURES, (0.0,) * len(FEATURES), 0.0, faq_match, faq_slope, "provisional"
+    )
     with tempfile.TemporaryDirectory() as workdir:
         index_dir = build_xquad_index(indexed, Path(workdir), embedder)
         bot = xquad_bot(index_dir, embedder, BotSettings(calibration=provisional))
@@ -125,6 +133,7 @@ def main() -> None:
         weights=tuple(round(float(w), 4) for w in model.coef_[0]),
         bias=round(float(model.intercept_[0]), 4),
         faq_match=faq_match,
+        faq_slope=faq_slope,
         fitted_on=fitted,
     )
     save_calibration(embedder.name, calibration, args.out)

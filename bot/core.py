@@ -143,7 +143,11 @@ class Bot:
         query = self._query(cleaned.text)
         ranked = self.retriever.rank(query)
         evidence = gather_evidence(query, ranked, self.retriever)
-        sure = round(confidence(self.calibration, evidence), 4)
+        sure = confidence(self.calibration, evidence)
+        faq_match = ranked.question_similarity[0] >= self.retriever.faq_match
+        if faq_match:  # the user asked an FAQ question: that alone says the sources answer
+            sure = max(sure, self.calibration.faq_same(float(ranked.question_similarity[0])))
+        sure = round(sure, 4)
         if sure < self.settings.answer_threshold:
             suggestions = self.related_questions(query, ranked)
             return Answer(
@@ -155,7 +159,7 @@ class Bot:
                 suggestions,
             )
         best = int(ranked.rows[0])
-        if ranked.question_similarity[0] >= self.retriever.faq_match:
+        if faq_match:
             hit = hit_of(self.content.passages[best], ranked.fused[0])
             hit = replace(hit, quoted=((0, len(hit.text)),))
             return Answer(compose.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)

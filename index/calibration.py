@@ -8,9 +8,13 @@ index's manifest, and the bot reads it from there.
 """
 
 import json
+import logging
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("index")
 
 CALIBRATIONS = Path(__file__).with_name("calibrations.json")
 
@@ -25,12 +29,20 @@ class Calibration:
     weights: tuple[float, ...]
     bias: float
     faq_match: float
+    """From this similarity on, an FAQ question is taken for the user's: as likely the same
+    question as not."""
+    faq_slope: float
+    """How fast that likelihood rises with the similarity (logistic), see `faq_same`."""
     fitted_on: str
     """What it was fitted on, and how well it separated (for the manifest's reader)."""
 
     def __post_init__(self) -> None:
         if len(self.features) != len(self.weights):
             raise ValueError(f"{len(self.weights)} weights for {len(self.features)} features")
+
+    def faq_same(self, similarity: float) -> float:
+        """Probability that an FAQ question this similar is the user's question restated."""
+        return 1.0 / (1.0 + math.exp(-self.faq_slope * (similarity - self.faq_match)))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,6 +54,7 @@ class Calibration:
             weights=tuple(float(w) for w in data["weights"]),
             bias=float(data["bias"]),
             faq_match=float(data["faq_match"]),
+            faq_slope=float(data["faq_slope"]),
             fitted_on=str(data["fitted_on"]),
         )
 
@@ -51,8 +64,13 @@ def read_calibrations(path: Path | None = None) -> dict[str, Calibration]:
     path = path or CALIBRATIONS
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {model: Calibration.from_json(entry) for model, entry in data.items()}
+    calibrations = {}
+    for model, entry in json.loads(path.read_text(encoding="utf-8")).items():
+        try:
+            calibrations[model] = Calibration.from_json(entry)
+        except (KeyError, TypeError, ValueError) as error:  # fitted by an older faqbot
+            log.warning("ignoring the calibration of %s in %s (%r): refit it", model, path, error)
+    return calibrations
 
 
 def calibration_for(model: str, path: Path | None = None) -> Calibration | None:

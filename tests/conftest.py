@@ -45,6 +45,7 @@ FAKE_CALIBRATION = Calibration(
     weights=(6.0, 4.0, 8.0, 0.0, 0.0),
     bias=-7.0,
     faq_match=0.75,
+    faq_slope=40.0,
     fitted_on="hand-set for the fake embedder's bag-of-words similarities",
 )
 """No calibration is fitted for the fake model; tests that answer hand this one in."""

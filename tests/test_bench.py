@@ -89,14 +89,19 @@ def test_pool_vectors_are_the_embedder_s(tiny_xquad, fake_embedder):
     np.testing.assert_allclose(pool.vectors, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("same", "different", "threshold"),
-    [
-        ([0.9, 0.95, 0.97, 0.99], [0.5, 0.6, 0.7, 0.96], 0.95),  # one error on each side
-        ([0.9, 0.92], [0.1, 0.2], 0.9),  # separable: the lowest restatement still matches
-    ],
-)
-def test_faq_threshold_is_the_equal_error_point(same, different, threshold):
-    from bench.calibrate import equal_error_threshold
+def test_faq_threshold_lies_between_restatements_and_other_questions(fake_embedder):
+    from bench.calibrate import fit_faq_match
 
-    assert equal_error_threshold(np.array(same), np.array(different)) == pytest.approx(threshold)
+    german = [
+        XQuestion("Wie lang ist der Rhein in Kilometern?", "Rhein#0", 0, ()),
+        XQuestion("Durch welche Stadt fließt der Rhein?", "Rhein#0", 0, ()),
+        XQuestion("Wann betrat Armstrong den Mond?", "Mond#0", 1, ()),
+        XQuestion("Wie lange dauert ein Umlauf des Mondes?", "Mond#0", 1, ()),
+    ]
+    restated = [XQuestion(q.text.lower().rstrip("?"), q.doc_id, q.article, ()) for q in german]
+    threshold, slope, note = fit_faq_match(fake_embedder, {"German": german, "typos": restated})
+    restated_similarity = 1.0  # the fake embedder ignores case and punctuation
+    assert slope > 0 and threshold < restated_similarity
+    first, second = fake_embedder.embed([german[0].text, german[1].text], Role.QUERY)
+    assert threshold > first @ second  # another question on the same paragraph does not match
+    assert "FAQ match at" in note

@@ -50,10 +50,9 @@ def test_build_persists_everything_the_manifest_promises(built, fake_embedder):
     question_rows = loaded.question_rows
     assert [loaded.passages[row].kind for row in question_rows] == [BlockKind.FAQ] * 5
     questions = [loaded.passages[row].question for row in question_rows]
-    expected = fake_embedder.embed(questions, Role.QUERY)
+    expected = fake_embedder.embed(questions, Role.DOCUMENT)
     np.testing.assert_allclose(loaded.question_embeddings, expected, atol=1e-6)
-    roles = dict(zip(fake_embedder.embedded, fake_embedder.roles, strict=True))
-    assert {text for text, role in roles.items() if role is Role.QUERY} == set(questions)
+    assert set(fake_embedder.roles) == {Role.DOCUMENT}  # queries are only what users ask
     offsets = loaded.sentence_offsets
     for row in (0, len(loaded.passages) - 1):
         passage = loaded.passages[row]

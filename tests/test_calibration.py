@@ -1,5 +1,6 @@
 """Calibrations belong to a model: written per model, recorded in the manifest, read from it."""
 
+import json
 import re
 from dataclasses import replace
 
@@ -60,7 +61,7 @@ def test_a_model_without_calibration_is_refused_with_how_to_fit_one(
 
 def test_a_calibration_fitted_on_other_evidence_is_refused(small_corpus, tmp_path, fake_embedder):
     build(small_corpus, tmp_path / "index", embedder=fake_embedder)
-    stale = Calibration(("dense", "sentence"), (1.0, 1.0), 0.0, 0.8, "an older bot's features")
+    stale = Calibration(("dense", "sentence"), (1.0, 1.0), 0.0, 0.8, 40.0, "older features")
     with pytest.raises(CalibrationMissingError, match="fitted on the evidence"):
         Bot.load(
             tmp_path / "index", embedder=fake_embedder, settings=BotSettings(calibration=stale)
@@ -69,4 +70,17 @@ def test_a_calibration_fitted_on_other_evidence_is_refused(small_corpus, tmp_pat
 
 def test_weights_must_match_features():
     with pytest.raises(ValueError, match="3 weights for 2 features"):
-        Calibration(("dense", "sentence"), (1.0, 1.0, 1.0), 0.0, 0.8, "")
+        Calibration(("dense", "sentence"), (1.0, 1.0, 1.0), 0.0, 0.8, 40.0, "")
+
+
+def test_an_faq_question_at_the_threshold_is_as_likely_the_same_as_not():
+    assert FAKE_CALIBRATION.faq_same(FAKE_CALIBRATION.faq_match) == pytest.approx(0.5)
+    assert FAKE_CALIBRATION.faq_same(0.95) > 0.99 > 0.01 > FAKE_CALIBRATION.faq_same(0.6)
+
+
+def test_an_entry_of_an_older_format_counts_as_not_fitted(calibrations):
+    save_calibration("fake-hashed-words", FAKE_CALIBRATION)
+    data = json.loads(calibrations.read_text())
+    data["old-model"] = {"weights": [1.0], "bias": 0.0}
+    calibrations.write_text(json.dumps(data))
+    assert read_calibrations() == {"fake-hashed-words": FAKE_CALIBRATION}
