@@ -9,12 +9,11 @@ paste by hand; rebuild an index to record the new entry in its manifest):
    match; a different question about the same paragraph, which shares most of its words
    and its topic, should not. A logistic regression of "the same question" on the
    similarity (both kinds weighted alike) gives the threshold, where the two are equally
-   likely, and the slope, with which the bot turns an FAQ match into confidence. Most of
-   the different questions that pass ask for another kind of answer ("Wer leitet X?"
-   against "Was ist X?"), and the bot refuses those by their question words before it
-   looks at the similarity
-   (`bot.questions`). (Letting only 1% of them pass would need 0.978 under e5, which no
-   English restatement reaches: some questions on one paragraph restate each other.)
+   likely, and the slope, with which the bot turns an FAQ match into confidence. (A
+   stricter threshold would shut out most English restatements: some questions on one
+   paragraph restate each other.) Before the similarity, the bot refuses an FAQ question
+   that asks for another kind of answer ("Wer leitet X?" against "Was ist X?",
+   `bot.questions`).
 2. The confidence model: every other paragraph of the last 24 articles is indexed and
    all questions are asked, as written, in keyword form, with typos and in English. The
    questions of the first 24 articles have no answer there and are off the topic; those
