@@ -66,10 +66,6 @@ class SearchIndex:
 
     # ------------------------------------------------------------ lexical
 
-    def analyze(self, text: str) -> tuple[str, ...]:
-        """The distinct BM25 terms of `text`, in order."""
-        return tuple(dict.fromkeys(self.analyzer(text)))
-
     def lexical_scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage, by row."""
         if not terms:

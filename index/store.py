@@ -27,7 +27,7 @@ from index.calibration import Calibration
 from index.documents import BlockKind, Skipped
 from index.errors import FaqbotError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from index.passages import ChunkSettings, Passage
-from index.vectors import VectorSettings, read_vector_index, search_vectors, write_vector_index
+from index.vectors import VectorSettings, read_vector_index, write_vector_index
 
 FORMAT_VERSION = 2
 """Bump when the files change shape: older indexes are then refused with a rebuild hint."""
@@ -132,10 +132,6 @@ class IndexContent:
         """Passage row i owns sentence rows `offsets[i]:offsets[i + 1]`."""
         counts = [len(p.sentences) for p in self.passages]
         return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-
-    def dense_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Best `k` passages by cosine similarity: (scores, rows), best first."""
-        return search_vectors(self.vectors, query, k)
 
 
 # ---------------------------------------------------------------- writing

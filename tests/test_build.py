@@ -19,6 +19,7 @@ from index import (
     load_index,
 )
 from index.embedding import Role
+from index.search import SearchIndex
 from index.vectors import build_vector_index, search_vectors
 
 
@@ -202,7 +203,7 @@ def test_faiss_matches_brute_force_numpy(approximate_above):
 def test_built_index_searches_like_brute_force(built, fake_embedder):
     _, loaded = built
     query = fake_embedder.embed(["Was ist Arctic Sentry?"], Role.QUERY)[0]
-    _, rows = loaded.dense_search(query, 5)
+    _, rows = SearchIndex(loaded).dense_search(query, 5)
     oracle = np.argsort(-(loaded.embeddings @ query))[:5]
     assert rows.tolist() == oracle.tolist()
 
