@@ -79,8 +79,7 @@ class Bot:
         self.calibration = _calibration(content, self.settings)
         self.index = SearchIndex(content)
         self.retriever = Retriever(self.index, self.settings.retrieval, self.calibration.faq_match)
-        self.embedder.embed(["warm"], Role.QUERY)  # the first answer must not pay for loading
-        language_guess()
+        language_guess()  # loaded now, so the first answer does not pay for it
 
     @classmethod
     def load(

@@ -19,9 +19,9 @@ from index.errors import ModelLoadError
 
 class Role(StrEnum):
     QUERY = "query"
-    """A user's question, or anything compared with one as its equal (FAQ questions)."""
+    """A user's question: the only text embedded as a query."""
     DOCUMENT = "document"
-    """Text that is searched: passages, sentences, FAQ answers."""
+    """Everything the index holds: sentences, contexts and FAQ questions (`index.build`)."""
 
 
 class Embedder(Protocol):
