@@ -5,6 +5,10 @@ each ask questions through Gradio's REST API (`/gradio_api/call/answer`, on a ke
 connection; `gradio_client` itself costs the load generator ~70 ms of CPU a call, which
 would measure the client, not the app) for `--seconds` (bounded: it also stops after
 `--max-questions`), and reports errors, throughput, latency and the server's memory.
+
+With `--flood`, the same load runs twice in one app: alone, then while an anonymous
+client floods every operator event, the operator login and the upload endpoint; all of
+those must be refused, and the legitimate clients must keep getting answers.
 """
 
 import argparse
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.metrics import latency
-from bench.serve import REPO, memory_mib, serve_app
+from bench.serve import REPO, memory_mib, queue_join, serve_app
 from index import build
 from index.config import DEFAULT_MODEL
 from index.embedding import load_embedder
@@ -94,13 +98,71 @@ def client_loop(url: str, stop: threading.Event, result: LoadResult, offset: int
                     result.errors.append(f"{type(error).__name__}: {error}")
 
 
-def run_load(url: str, pid: int, clients: int, seconds: float, max_questions: int) -> LoadResult:
+@dataclass
+class FloodResult:
+    """What the flooding client got back, by HTTP status; any success is a breach."""
+
+    statuses: dict[int, int] = field(default_factory=dict)
+    """HTTP status → count; 0 counts connections the server closed."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def admitted(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 0 < status < 400)
+
+
+OPERATOR_EVENTS = range(8)
+"""More event numbers than the operators' page has: every one of them is tried."""
+
+
+def flood_loop(url: str, stop: threading.Event, result: FloodResult) -> None:
+    """An anonymous client sending operator events, logins and uploads as fast as it can."""
+    import httpx
+
+    upload = b"\0" * 1_000_000
+    attacks = [
+        *(
+            lambda http, n=n: queue_join(http, f"{url}admin/", n, [], "flood")
+            for n in OPERATOR_EVENTS
+        ),
+        lambda http: http.post(
+            f"{url}admin/login", data={"username": "admin", "password": "x" * 16}
+        ),
+        lambda http: http.post(f"{url}gradio_api/upload", content=upload),
+        lambda http: http.get(f"{url}admin/config"),
+    ]
+    with httpx.Client(timeout=60) as http:
+        while not stop.is_set():
+            for attack in attacks:
+                try:
+                    status = attack(http).status_code
+                except httpx.TransportError:  # the server closed the connection: refused
+                    status = 0
+                with result.lock:
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
+
+
+def run_load(
+    url: str,
+    pid: int,
+    clients: int,
+    seconds: float,
+    max_questions: int,
+    flood: FloodResult | None = None,
+) -> LoadResult:
+    """`clients` asking for `seconds`; with `flood`, an attacker floods meanwhile."""
     result = LoadResult()
     stop = threading.Event()
     threads = [
         threading.Thread(target=client_loop, args=(url, stop, result, n), daemon=True)
         for n in range(clients)
     ]
+    if flood is not None:
+        threads.append(threading.Thread(target=flood_loop, args=(url, stop, flood), daemon=True))
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + seconds
@@ -111,6 +173,26 @@ def run_load(url: str, pid: int, clients: int, seconds: float, max_questions: in
     for thread in threads:
         thread.join(timeout=30)
     return result
+
+
+def flood_report(alone: LoadResult, flooded: LoadResult, flood: FloodResult) -> str:
+    """Latency of the same load alone and under the flood, and what the flood got back."""
+    quiet, loud = latency(alone.seconds), latency(flooded.seconds)
+    statuses = ", ".join(f"{n} × {status}" for status, n in sorted(flood.statuses.items()))
+    return "\n".join(
+        [
+            "| load | questions | errors | median | p95 |",
+            "|---|---|---|---|---|",
+            f"| alone | {alone.asked} | {len(alone.errors)} | {quiet.median_ms:.1f} ms "
+            f"| {quiet.p95_ms:.1f} ms |",
+            f"| while flooded | {flooded.asked} | {len(flooded.errors)} | "
+            f"{loud.median_ms:.1f} ms | {loud.p95_ms:.1f} ms |",
+            "",
+            f"p95 under the flood: {loud.p95_ms / quiet.p95_ms:.2f}× the p95 alone "
+            f"(target ≤ 2×). The flood sent {flood.sent} requests ({statuses}); "
+            f"admitted: {flood.admitted}.",
+        ]
+    )
 
 
 def report(result: LoadResult, clients: int, seconds: float) -> str:
@@ -135,7 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-questions", type=int, default=20_000)
+    parser.add_argument(
+        "--flood", action="store_true", help="run the load alone, then under an anonymous flood"
+    )
     args = parser.parse_args(argv)
+    if args.flood:
+        return flood_main(args.clients, args.seconds)
     with tempfile.TemporaryDirectory() as workdir:
         index_dir = Path(workdir) / "index"
         build(REPO / "data", index_dir, embedder=load_embedder(DEFAULT_MODEL))
@@ -146,6 +233,32 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - started
     print(report(result, args.clients, elapsed))
     return 1 if result.errors else 0
+
+
+def flooded_run(
+    clients: int, seconds: float, flood_seconds: float
+) -> tuple[LoadResult, LoadResult, FloodResult]:
+    """One app with an operator password: the load alone, then the same load flooded."""
+    with tempfile.TemporaryDirectory() as workdir:
+        index_dir = Path(workdir) / "index"
+        build(REPO / "data", index_dir, embedder=load_embedder(DEFAULT_MODEL))
+        env = {
+            "FAQBOT_INDEX_DIR": str(index_dir),
+            "FAQBOT_LOG_DIR": str(Path(workdir) / "logs"),
+            "FAQBOT_ADMIN_PASSWORD": uuid.uuid4().hex,
+        }
+        with serve_app(env) as app:
+            run_load(app.url, app.pid, clients, 3, 1_000)  # warm-up, not counted
+            alone = run_load(app.url, app.pid, clients, seconds, 1_000_000)
+            flood = FloodResult()
+            flooded = run_load(app.url, app.pid, clients, flood_seconds, 1_000_000, flood)
+    return alone, flooded, flood
+
+
+def flood_main(clients: int, seconds: float) -> int:
+    alone, flooded, flood = flooded_run(clients, seconds, seconds)
+    print(flood_report(alone, flooded, flood))
+    return 1 if alone.errors or flooded.errors or flood.admitted else 0
 
 
 if __name__ == "__main__":

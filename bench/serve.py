@@ -1,15 +1,22 @@
-"""Run `python app.py` on a free local port, for tests and the load benchmark."""
+"""Run `python app.py` on a free local port, and speak Gradio's queue protocol to it, as
+its own page does: for tests and the load benchmark."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,6 +41,8 @@ class Served:
     pid: int
     started_seconds: float
     """From starting `python app.py` to the first page served."""
+    log: Path
+    """What the app wrote to stdout and stderr (the operator's log)."""
 
 
 @contextmanager
@@ -47,31 +56,82 @@ def serve_app(env: dict[str, str], timeout: float = 120) -> Iterator[Served]:
         **env,
     }
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py")],
-        env=full_env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_until_served(url, process, timeout)
-        yield Served(url, process.pid, time.perf_counter() - started)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        process.stderr.close()
+    # A file, not a pipe: a pipe nobody reads fills up and stops the app mid-write.
+    with tempfile.TemporaryDirectory() as logs:
+        log = Path(logs) / "app.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, str(REPO / "app.py")],
+                env=full_env,
+                cwd=REPO,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            _wait_until_served(url, process, log, timeout)
+            yield Served(url, process.pid, time.perf_counter() - started, log)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
-def _wait_until_served(url: str, process: subprocess.Popen, timeout: float) -> None:
+def _wait_until_served(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app exited: {process.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"app exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"app not served at {url} after {timeout} s")
+
+
+def queue_join(
+    http: "httpx.Client",
+    app_url: str,
+    fn_index: int,
+    data: list[Any],
+    session: str,
+    event_data: Any = None,
+) -> "httpx.Response":
+    """Send one event to Gradio's queue as the page does (any event, by its number)."""
+    body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": event_data}
+    return http.post(f"{app_url}gradio_api/queue/join", json=body)
+
+
+def queue_call(
+    http: "httpx.Client",
+    app_url: str,
+    fn_index: int,
+    data: list[Any],
+    session: str,
+    event_data: Any = None,
+) -> list[Any]:
+    """Send one event and return its output, read from the session's event stream."""
+    joined = queue_join(http, app_url, fn_index, data, session, event_data)
+    joined.raise_for_status()
+    event_id = joined.json()["event_id"]
+    url = f"{app_url}gradio_api/queue/data"
+    with http.stream("GET", url, params={"session_hash": session}) as stream:
+        for line in stream.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line.removeprefix("data:"))
+            if message.get("event_id") != event_id or message.get("msg") != "process_completed":
+                continue
+            if not message.get("success"):
+                raise RuntimeError(f"event {fn_index} failed: {message.get('output')}")
+            return message["output"]["data"]
+    raise RuntimeError(f"the stream ended before event {fn_index} completed")
+
+
+def event_numbers(http: "httpx.Client", app_url: str) -> dict[str, int]:
+    """The page's events (`fn_index` numbers) by their API name, as listed in /config."""
+    config = http.get(f"{app_url}config").json()
+    return {
+        dependency.get("api_name") or f"#{dependency['id']}": dependency["id"]
+        for dependency in config["dependencies"]
+    }

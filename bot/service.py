@@ -7,6 +7,7 @@ started with, so no answer ever mixes old and new state.
 """
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,16 @@ from bot.compose import unavailable
 from bot.core import Bot, BotSettings
 from bot.inputs import clean_question
 from bot.types import Answer, AnswerKind
-from index import Manifest, build, config, read_manifest
+from index import Manifest, config, read_manifest
 from index.embedding import Embedder, load_embedder
 from index.errors import FaqbotError
+from index.isolated import Progress, build_in_subprocess
+from index.turns import turn
+
+Builder = Callable[[Path, Path, str, Progress], Manifest]
+"""Builds (data directory, index directory, model, progress callback) and returns the new
+manifest. The app's builder is a child process (`index.isolated`); tests hand in one that
+builds in-process with a fake model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +34,8 @@ class Status:
     manifest: Manifest | None
     error: str = ""
     rebuilding: bool = False
+    progress: str = ""
+    """The running build's latest progress line."""
 
 
 class BotService:
@@ -36,15 +46,19 @@ class BotService:
         *,
         embedder: Embedder | None = None,
         settings: BotSettings | None = None,
+        builder: Builder = build_in_subprocess,
     ) -> None:
         self.index_dir = index_dir or config.index_dir()
         self.data_dir = data_dir or config.data_dir()
         self.settings = settings
+        self.builder = builder
+        self._progress = ""
         self._embedder = embedder
         self._bot: Bot | None = None
         self._error = ""
         self._rebuilding = threading.Event()
-        self._rebuild_lock = threading.Lock()
+        self._building = threading.Lock()
+        self._waiting = threading.Lock()
         self._embedder_lock = threading.Lock()
         self._load()
 
@@ -78,20 +92,28 @@ class BotService:
 
     def status(self) -> Status:
         manifest = self._bot.content.manifest if self._bot is not None else None
-        return Status(manifest, self._error, self._rebuilding.is_set())
+        return Status(manifest, self._error, self._rebuilding.is_set(), self._progress)
+
+    def _report(self, line: str) -> None:
+        self._progress = line
 
     def rebuild(self) -> Manifest:
-        """Rebuild from the data directory and switch to the new index; one at a time.
+        """Rebuild from the data directory with the builder and switch to the new index.
 
-        On failure the current bot stays in service and the error is raised.
+        Builds take turns (`index.turns`) within this service and across processes alike:
+        `BuildBusyError` when one runs and another waits. On failure the current bot stays
+        in service and the error is raised.
         """
-        with self._rebuild_lock:
+        with turn(self._waiting, self._building, f"the index at {self.index_dir}"):
             self._rebuilding.set()
+            self._progress = ""
             try:
-                embedder = self._embedder or self._embedder_for(config.model_name())
-                manifest = build(self.data_dir, self.index_dir, embedder=embedder)
+                model = self._embedder.name if self._embedder else config.model_name()
+                manifest = self.builder(self.data_dir, self.index_dir, model, self._report)
+                embedder = self._embedder_for(manifest.model)
                 self._bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
                 self._error = ""
                 return manifest
             finally:
                 self._rebuilding.clear()
+                self._progress = ""

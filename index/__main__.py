@@ -9,6 +9,7 @@ from pathlib import Path
 from index import config
 from index.build import build
 from index.calibration import fit_hint
+from index.documents import escaped
 from index.errors import FaqbotError
 from index.passages import ChunkSettings
 from index.store import Manifest, read_manifest
@@ -16,7 +17,8 @@ from index.vectors import VectorSettings
 
 
 def summary(manifest: Manifest) -> str:
-    """What a build did, in a few lines: counts, reuse, time, and every skipped item."""
+    """What a build did, in a few lines: counts, reuse, time, and every skipped item (each
+    on one line: `Skipped` escapes the control characters a file name may hold)."""
     lines = [
         f"Indexed {manifest.documents} documents: {manifest.passages} passages, "
         f"{manifest.faq_entries} FAQ entries ({manifest.vector_index} vector index, "
@@ -54,8 +56,8 @@ def _info(args: argparse.Namespace) -> None:
     else:
         print(summary(manifest))
         print(f"Built at {manifest.built_at} from {len(manifest.sources)} documents:")
-        for record in manifest.sources:
-            print(f"  {record.doc_id}: {record.passages} passages")
+        for record in manifest.sources:  # an id may come from a file: escaped, one line each
+            print(f"  {escaped(record.doc_id)}: {record.passages} passages")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     try:
         args.run(args)
-    except (FaqbotError, ValueError) as error:
+    except (FaqbotError, ValueError, OSError) as error:  # OSError: a file the library let through
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

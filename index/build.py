@@ -21,12 +21,12 @@ from index.documents import BlockKind, Corpus, content_hash
 from index.embedding import Embedder, Role, load_embedder
 from index.errors import FaqbotError, NoPassagesError
 from index.loaders import load_corpus
-from index.passages import ChunkSettings, Passage, split_document
+from index.passages import ChunkSettings, Passage, split_corpus
 from index.store import (
     DocumentRecord,
     IndexContent,
     Manifest,
-    build_lock,
+    build_turn,
     index_exists,
     load_index,
     now_iso,
@@ -238,39 +238,54 @@ def build(
     `embedder` overrides `model` (tests pass a fake). A failure at any point leaves the
     index that was in place untouched.
     """
-    stages = StageClock()
     data_dir = data_dir or config.data_dir()
     out_dir = out_dir or config.index_dir()
     settings = (chunking or ChunkSettings(), vectors or VectorSettings())
-    corpus = load_corpus(data_dir)
+    with build_turn(out_dir):
+        return _build_in_turn(data_dir, out_dir, model, embedder, settings, progress)
+
+
+def _build_in_turn(
+    data_dir: Path,
+    out_dir: Path,
+    model: str | None,
+    embedder: Embedder | None,
+    settings: tuple[ChunkSettings, VectorSettings],
+    progress: bool,
+) -> Manifest:
+    """The whole build, reading included, within the build's turn: two builds never hold
+    two corpora in memory at once, and a waiting build reads the data as it is then."""
+    stages = StageClock()
+    corpus = load_corpus(data_dir, progress)
+    split = split_corpus(corpus, settings[0], progress)
+    corpus = replace(corpus, skipped=corpus.skipped + split.skipped)
     for item in corpus.skipped:
         log.warning("skipped %s", item)
-    passages = [p for document in corpus.documents for p in split_document(document, settings[0])]
+    passages = list(split.passages)
     if not passages:
         raise _no_passages(data_dir, corpus)
     stages.lap("read and split")
     embedder = embedder or load_embedder(model or config.model_name())
     stages.lap("load model")
-    with build_lock(out_dir):
-        cache = previous_vectors(out_dir, embedder.name)
-        made = embed_passages(embedder, passages, cache, progress)
-        stages.lap("embed")
-        bm25 = build_bm25(passages, GermanAnalyzer())
-        stages.lap("BM25")
-        vector_index = build_vector_index(made.passages, settings[1])
-        stages.lap("FAISS")
-        manifest = _manifest(corpus, passages, embedder, settings, bm25, made)
-        content = IndexContent(
-            manifest=replace(manifest, build_seconds=stages.total(), stage_seconds=stages.laps),
-            passages=tuple(passages),
-            embeddings=made.passages,
-            context_embeddings=made.contexts,
-            question_embeddings=made.questions,
-            sentence_embeddings=made.sentences,
-            vectors=vector_index,
-            bm25=bm25,
-        )
-        return write_index(out_dir, content)
+    cache = previous_vectors(out_dir, embedder.name)
+    made = embed_passages(embedder, passages, cache, progress)
+    stages.lap("embed")
+    bm25 = build_bm25(passages, GermanAnalyzer())
+    stages.lap("BM25")
+    vector_index = build_vector_index(made.passages, settings[1])
+    stages.lap("FAISS")
+    manifest = _manifest(corpus, passages, embedder, settings, bm25, made)
+    content = IndexContent(
+        manifest=replace(manifest, build_seconds=stages.total(), stage_seconds=stages.laps),
+        passages=tuple(passages),
+        embeddings=made.passages,
+        context_embeddings=made.contexts,
+        question_embeddings=made.questions,
+        sentence_embeddings=made.sentences,
+        vectors=vector_index,
+        bm25=bm25,
+    )
+    return write_index(out_dir, content)
 
 
 class StageClock:

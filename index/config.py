@@ -33,3 +33,23 @@ def index_dir() -> Path:
 def model_name() -> str:
     """The embedding model: `$FAQBOT_MODEL`, else the bundled multilingual-e5-small."""
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+BUILD_MEMORY_ENV = "FAQBOT_BUILD_MEMORY_MB"
+DEFAULT_BUILD_MEMORY_MB = 4096
+"""Address space for a build the app starts (`index.isolated`). A build of the bundled
+corpus peaks at 1.7 GB of address space (0.6 GB resident) with either bundled model;
+4 GiB leaves room for a large corpus and stops a runaway one long before it starves the
+app on a machine of 8 GB or more."""
+
+
+def build_memory_bytes() -> int:
+    """`$FAQBOT_BUILD_MEMORY_MB` (MiB), else 4096 MiB."""
+    raw = os.environ.get(BUILD_MEMORY_ENV) or str(DEFAULT_BUILD_MEMORY_MB)
+    try:
+        megabytes = int(raw)
+    except ValueError:
+        raise ValueError(f"${BUILD_MEMORY_ENV} must be a number of MiB, not {raw!r}") from None
+    if megabytes < 256:
+        raise ValueError(f"${BUILD_MEMORY_ENV} must be at least 256 MiB, got {megabytes}")
+    return megabytes * 2**20

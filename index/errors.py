@@ -30,3 +30,8 @@ class ModelLoadError(FaqbotError):
 
 class CalibrationMissingError(FaqbotError):
     """The index's model has no fitted confidence calibration, so answers cannot be trusted."""
+
+
+class IndexWriteError(FaqbotError):
+    """The index could not be written (disk full, read-only, no permission); the index in
+    place, if any, stays in use."""

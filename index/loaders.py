@@ -1,20 +1,41 @@
 """Read the data directory: one loader per file type, each returning documents and skips.
 
 A bad file or line never stops a build: it becomes a `Skipped` with the file, the line and
-the reason, and everything else is still indexed.
+the reason, and everything else is still indexed. The directory may hold hostile files
+(links to secrets, FIFOs, huge or deeply nested files): only regular files inside it are
+read, within the caps of `index.limits`, and an error in one file skips only that file.
 """
 
 import csv
 import io
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
 from markdown_it import MarkdownIt
+from tqdm import tqdm
 
-from index.documents import Corpus, Document, Element, ElementKind, Skipped, content_hash
+from index import limits
+from index.documents import (
+    Capped,
+    Corpus,
+    Document,
+    Element,
+    ElementKind,
+    Skipped,
+    bounded,
+    capped_report,
+    content_hash,
+    described,
+    escaped,
+    shortened,
+)
 from index.errors import FaqbotError
 from index.structure import structure
 
@@ -41,9 +62,8 @@ _BULLET = re.compile(r"(?:[•·▪‣◦*+\-–—]|\d{1,3}[.)])\s+\S")
 _NONBLANK_LINE = re.compile(r"^[ \t]*(\S(?:.*\S)?)[ \t\r]*$", re.MULTILINE)
 
 
-def read_text(path: Path) -> str:
+def decode(raw: bytes) -> str:
     """The file as UTF-8 text (a BOM is allowed); other encodings are refused with the line."""
-    raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -98,22 +118,32 @@ def _document(
     url: str = "",
     doc_id: str = "",
 ) -> Document:
-    """A document of file `rel`; its id is the file's path unless the file names one."""
+    """A document of file `rel`; its id is the file's path unless the file names one.
+
+    A title longer than `limits.MAX_HEADING_CHARS` is shortened, as it is embedded and
+    shown with every passage.
+    """
     found = structure(text, elements, title)
+    full_title = found.title or doc_id or rel
+    capped = list(found.capped)
+    if len(full_title) > limits.MAX_HEADING_CHARS:
+        change = f"shortened to {limits.MAX_HEADING_CHARS:,} at a word boundary"
+        capped.append(Capped("title", len(full_title), change))
     return Document(
         doc_id=doc_id or rel,
         source=rel,
-        title=found.title or doc_id or rel,
+        title=shortened(full_title, limits.MAX_HEADING_CHARS),
         text=text,
         blocks=found.blocks,
         content_hash=digest,
         url=url,
         furniture=found.furniture,
+        capped=tuple(capped),
     )
 
 
-def load_plain_text(path: Path, rel: str) -> Loaded:
-    text = read_text(path)
+def load_plain_text(raw: bytes, rel: str) -> Loaded:
+    text = decode(raw)
     return [_document(rel, text, plain_text_elements(text), content_hash(text))], []
 
 
@@ -123,12 +153,16 @@ _BLOCK_TOKENS = {"paragraph_open", "heading_open", "fence", "code_block", "table
 
 
 def markdown_elements(text: str) -> list[Element]:
-    """Headings (with their level), paragraphs and list items, located in the source."""
+    """Headings (with their level), paragraphs and list items, located in the source.
+
+    Only the block structure is parsed: inline markup is kept as it stands in the source,
+    and markdown-it's inline parser needs minutes for some 100 KB of brackets or asterisks.
+    """
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     line_starts.append(len(text))
     elements: list[Element] = []
     in_list_item = 0
-    for token in MarkdownIt("commonmark").enable("table").parse(text):
+    for token in MarkdownIt("commonmark").enable("table").disable("inline").parse(text):
         if token.type == "list_item_open":
             in_list_item += 1
         elif token.type == "list_item_close":
@@ -148,8 +182,8 @@ def markdown_elements(text: str) -> list[Element]:
     return elements
 
 
-def load_markdown(path: Path, rel: str) -> Loaded:
-    text = read_text(path)
+def load_markdown(raw: bytes, rel: str) -> Loaded:
+    text = decode(raw)
     return [_document(rel, text, markdown_elements(text), content_hash(text))], []
 
 
@@ -178,6 +212,21 @@ _CONTAINER_TAGS = {
 }  # fmt: skip
 
 
+def _holding_elements(root: Tag) -> set[int]:
+    """The ids of the tags below `root` (and of `root`) that contain an element tag.
+
+    One pass up from every element tag, stopping where an earlier pass went on: linear,
+    where asking `find` of every tag takes quadratic time on deeply nested markup.
+    """
+    holding: set[int] = set()
+    for tag in root.find_all(_ELEMENT_TAGS.keys()):
+        parent = tag.parent
+        while parent is not None and id(parent) not in holding:
+            holding.add(id(parent))
+            parent = None if parent is root else parent.parent
+    return holding
+
+
 class _HtmlText:
     """Collects the visible text of HTML elements into one document text with offsets."""
 
@@ -197,41 +246,65 @@ class _HtmlText:
         self.parts.append(text)
         self.length += len(text)
 
-    def walk(self, node: Tag) -> None:
-        loose: list[str] = []  # text standing directly in a container, outside any <p>
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                loose.append(str(child))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            if name in _ELEMENT_TAGS and not child.find(_ELEMENT_TAGS.keys()):
+    def walk(self, root: Tag) -> None:
+        """Element tags as elements; text standing directly in a container, outside any
+        element tag, as paragraphs between them.
+
+        Iterative, with an explicit stack: a page of 10,000 nested `<div>`s is indexed
+        like any other, where recursion would end in `RecursionError`.
+        """
+        holding = _holding_elements(root)
+        stack: list[tuple[Iterator[object], list[str]]] = [(iter(root.children), [])]
+        while stack:
+            children, loose = stack[-1]
+            child = next(children, None)
+            if child is None:
                 self.add(ElementKind.PARAGRAPH, "".join(loose))
-                loose = []
-                level = int(name[1]) if _ELEMENT_TAGS[name] is ElementKind.HEADING else 0
-                self.add(_ELEMENT_TAGS[name], child.get_text(), level)
-            elif name in _CONTAINER_TAGS or name in _ELEMENT_TAGS:
-                self.add(ElementKind.PARAGRAPH, "".join(loose))
-                loose = []
-                self.walk(child)
-            else:
-                loose.append(child.get_text())
+                stack.pop()
+            elif isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):  # comments are not shown
+                    loose.append(str(child))
+            elif isinstance(child, Tag):
+                inner = self._tag(child, loose, id(child) in holding)
+                if inner is not None:
+                    stack.append((iter(inner.children), []))
+
+    def _tag(self, tag: Tag, loose: list[str], holding: bool) -> Tag | None:
+        """Take in one tag of a container; return it if its children are to be walked."""
+        name = tag.name
+        if name not in _ELEMENT_TAGS and name not in _CONTAINER_TAGS:
+            loose.append(tag.get_text())
+            return None
         self.add(ElementKind.PARAGRAPH, "".join(loose))
+        loose.clear()
+        if name in _ELEMENT_TAGS and not holding:
+            kind = _ELEMENT_TAGS[name]
+            self.add(kind, tag.get_text(), int(name[1]) if kind is ElementKind.HEADING else 0)
+            return None
+        return tag
+
+
+def _is_furniture_tag(tag: Tag) -> bool:
+    """Scripts, navigation, forms, and any tag whose class or id names page furniture."""
+    if tag.name in _DROPPED_TAGS or tag.get("role") == "navigation":
+        return True
+    names = " ".join([*tag.get("class", []), tag.get("id", "")])
+    return bool(names) and _FURNITURE_CLASS.search(names) is not None
 
 
 def _strip_furniture(soup: BeautifulSoup) -> None:
+    """Line breaks as newlines; furniture tags dropped with everything inside them.
+
+    A tag inside one already dropped is recognised by its id: bs4's `decomposed` reads an
+    attribute a live tag does not have, which bs4 answers with a search of the whole subtree
+    (`tag.x` is `tag.find("x")`), and took minutes for 10,000 nested `<div>`s.
+    """
     for line_break in soup.find_all("br"):
         line_break.replace_with("\n")
-    for tag in soup.find_all(_DROPPED_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(attrs={"role": "navigation"}):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if tag.decomposed or tag.attrs is None:
-            continue
-        names = " ".join([*tag.get("class", []), tag.get("id", "")])
-        if names and _FURNITURE_CLASS.search(names):
+    dropped: set[int] = set()
+    for tag in [tag for tag in soup.find_all(True) if _is_furniture_tag(tag)]:
+        if id(tag) not in dropped:
+            dropped.update(id(inner) for inner in tag.descendants)
             tag.decompose()
 
 
@@ -246,8 +319,8 @@ def html_text(markup: str) -> tuple[str, str, list[Element]]:
     return title, "".join(collected.parts), collected.elements
 
 
-def load_html(path: Path, rel: str) -> Loaded:
-    markup = read_text(path)
+def load_html(raw: bytes, rel: str) -> Loaded:
+    markup = decode(raw)
     title, text, elements = html_text(markup)
     return [_document(rel, text, elements, content_hash(markup), title)], []
 
@@ -269,26 +342,48 @@ def faq_document(rel: str, pairs: list[tuple[str, str]]) -> Document:
     return _document(rel, text, elements, content_hash(text), title=Path(rel).stem)
 
 
+def _utf8(number: int, *values: str) -> None:
+    """Refuse strings UTF-8 cannot hold: JSON can escape a lone surrogate ("\\ud800"), which
+    would fail the build when the index is written."""
+    for value in values:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            code = ord(value[error.start])
+            raise FileProblem(f"holds an unpaired surrogate (U+{code:04X})", number) from error
+
+
+def _jsonl_document(rel: str, number: int, line: str, record: dict[str, object]) -> Document:
+    text = str(record["text"])
+    doc_id = str(record.get("id") or f"{rel}#{number}")
+    if len(doc_id) > limits.MAX_HEADING_CHARS:
+        raise FileProblem(
+            f"id of {len(doc_id):,} characters is longer than the cap of "
+            f"{limits.MAX_HEADING_CHARS:,} (index.limits.MAX_HEADING_CHARS)",
+            number,
+        )
+    title, url = str(record.get("title") or doc_id), str(record.get("url") or "")
+    _utf8(number, text, doc_id, title, url)
+    elements = plain_text_elements(text, infer_headings=False)
+    return _document(rel, text, elements, content_hash(line), title, url, doc_id)
+
+
 def _jsonl_line(rel: str, number: int, line: str) -> Document | tuple[str, str]:
-    """A JSONL line as a document (`id`, `title`, `text`, `url`) or a (question, answer)."""
+    """A JSONL line as a document (`id`, `title`, `text`, `url`) or a (question, answer).
+
+    Control characters inside strings are accepted (`strict=False`): a tab or "\\x1c" that a
+    sloppy exporter left unescaped does not cost the record.
+    """
     try:
-        record = json.loads(line)
+        record = json.loads(line, strict=False)
     except json.JSONDecodeError as error:
         raise FileProblem(f"malformed JSON ({error.msg})", number) from error
+    except RecursionError as error:
+        raise FileProblem("JSON nested too deeply", number) from error
     if not isinstance(record, dict):
         raise FileProblem("a line must be a JSON object", number)
     if isinstance(record.get("text"), str) and record["text"].strip():
-        text = record["text"]
-        doc_id = str(record.get("id") or f"{rel}#{number}")
-        return _document(
-            rel,
-            text,
-            plain_text_elements(text, infer_headings=False),
-            content_hash(line),
-            title=str(record.get("title") or doc_id),
-            url=str(record.get("url") or ""),
-            doc_id=doc_id,
-        )
+        return _jsonl_document(rel, number, line, record)
     question, answer = record.get("question"), record.get("answer")
     if (
         isinstance(question, str)
@@ -296,15 +391,26 @@ def _jsonl_line(rel: str, number: int, line: str) -> Document | tuple[str, str]:
         and question.strip()
         and answer.strip()
     ):
+        _utf8(number, question, answer)
         return question.strip(), answer.strip()
     raise FileProblem("needs a non-empty 'text', or 'question' and 'answer'", number)
 
 
-def load_jsonl(path: Path, rel: str) -> Loaded:
+def jsonl_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The numbered lines of JSONL text, split at "\n" only (and a "\r" before it dropped).
+
+    JSON strings may hold U+2028, U+0085 or "\x1c" unescaped; `str.splitlines` would break
+    such a record apart and misnumber every line after it.
+    """
+    for number, line in enumerate(text.split("\n"), start=1):
+        yield number, line.removesuffix("\r")
+
+
+def load_jsonl(raw: bytes, rel: str) -> Loaded:
     documents: list[Document] = []
     pairs: list[tuple[str, str]] = []
     skipped: list[Skipped] = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in jsonl_lines(decode(raw)):
         if not line.strip():
             continue
         try:
@@ -330,11 +436,12 @@ def _column(header: list[str], names: tuple[str, ...]) -> int:
     for name in names:
         if name in lowered:
             return lowered.index(name)
-    raise FileProblem(f"header needs a column {' or '.join(names)}; found {header}", 1)
+    found = shortened(str(header), limits.MAX_HEADING_CHARS)
+    raise FileProblem(f"header needs a column {' or '.join(names)}; found {found}", 1)
 
 
-def load_csv(path: Path, rel: str) -> Loaded:
-    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+def load_csv(raw: bytes, rel: str) -> Loaded:
+    reader = csv.reader(io.StringIO(decode(raw), newline=""))
     header = next(reader, None)
     if not header:
         raise FileProblem("empty file")
@@ -357,9 +464,9 @@ def load_csv(path: Path, rel: str) -> Loaded:
     return ([faq_document(rel, pairs)] if pairs else []), skipped
 
 
-# ---------------------------------------------------------------- the directory
+# ---------------------------------------------------------------- one file
 
-LOADERS: dict[str, Callable[[Path, str], Loaded]] = {
+LOADERS: dict[str, Callable[[bytes, str], Loaded]] = {
     ".txt": load_plain_text,
     ".md": load_markdown,
     ".markdown": load_markdown,
@@ -368,46 +475,257 @@ LOADERS: dict[str, Callable[[Path, str], Loaded]] = {
     ".jsonl": load_jsonl,
     ".csv": load_csv,
 }
+_MARKUP = {".html", ".htm"}
 
 
-def load_file(path: Path, rel: str) -> Loaded:
-    """Documents from one file, or the reason it yields none."""
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
-        return [], [Skipped(rel, f"unsupported file type; use one of {', '.join(LOADERS)}")]
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """A regular file inside the data directory, as `walk` found it."""
+
+    path: Path
+    """Its real path: no symbolic link in it, inside the data directory."""
+    source: str
+    """Its path relative to the data directory, as cited, control characters escaped."""
+    size: int
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.source).suffix.lower()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def _refusal(file: DataFile) -> Skipped | None:
+    """Why `file` is not read at all: its type or its size."""
+    if file.suffix not in LOADERS:
+        return Skipped(file.source, f"unsupported file type; use one of {', '.join(LOADERS)}")
+    if file.size > limits.MAX_FILE_BYTES:
+        return Skipped(
+            file.source,
+            f"file of {_megabytes(file.size)} is larger than the cap of "
+            f"{_megabytes(limits.MAX_FILE_BYTES)} (index.limits.MAX_FILE_BYTES); not read",
+        )
+    return None
+
+
+def _read(file: DataFile) -> bytes:
+    """The file's bytes, opened without following a link and without blocking, and refused
+    if it has become something else than a regular file, or grown, since it was found."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    with os.fdopen(os.open(file.path, flags), "rb") as opened:
+        if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+            raise FileProblem("no longer a regular file; not read")
+        raw = opened.read(limits.MAX_FILE_BYTES + 1)
+    if len(raw) > limits.MAX_FILE_BYTES:
+        raise FileProblem(f"grew beyond the cap of {_megabytes(limits.MAX_FILE_BYTES)}; not read")
+    return raw
+
+
+def _check_parts(raw: bytes, suffix: str) -> None:
+    """Refuse a file with more lines (or HTML tags) than `limits.MAX_FILE_PARTS`."""
+    parts, what = (raw.count(b"<"), "tags") if suffix in _MARKUP else (raw.count(b"\n"), "lines")
+    if parts > limits.MAX_FILE_PARTS:
+        raise FileProblem(
+            f"has {parts:,} {what}, more than the cap of {limits.MAX_FILE_PARTS:,} "
+            "(index.limits.MAX_FILE_PARTS); split the file"
+        )
+
+
+def _no_text(document: Document) -> str:
+    named = document.doc_id != document.source
+    return "no text to index" + (f" in document {document.doc_id!r}" if named else "")
+
+
+def load_file(file: DataFile) -> Loaded:
+    """Documents from one file, or the reason it yields none. Any error in reading or
+    parsing the file skips the file, never the build; only `MemoryError` stops it, as the
+    caps of `index.limits` leave it to a build whose memory was set too low (or is spent),
+    and skipping the file would index a corpus with holes."""
+    refusal = _refusal(file)
+    if refusal is not None:
+        return [], [refusal]
     try:
-        if not path.read_bytes().strip():
-            return [], [Skipped(rel, "empty file")]
-        documents, skipped = loader(path, rel)
+        raw = _read(file)
+        if not raw.strip():
+            return [], [Skipped(file.source, "empty file")]
+        _check_parts(raw, file.suffix)
+        documents, skipped = LOADERS[file.suffix](raw, file.source)
     except FileProblem as problem:
-        return [], [Skipped(rel, problem.reason, problem.line)]
+        return [], [Skipped(file.source, problem.reason, problem.line)]
     except OSError as error:
-        return [], [Skipped(rel, f"unreadable ({error.strerror or error})")]
-    empty = [Skipped(d.doc_id, "no text to index") for d in documents if not d.blocks]
-    return [d for d in documents if d.blocks], skipped + empty
+        return [], [Skipped(file.source, f"unreadable ({error.strerror or error})")]
+    except MemoryError:  # the build's memory is spent, not this file's: the build must stop
+        raise
+    except Exception as error:  # a parser's bug or limit on hostile input: skip this file only
+        return [], [Skipped(file.source, f"could not be read ({described(error)})")]
+    capped = capped_report(file.source, [item for d in documents for item in d.capped])
+    empty = [Skipped(file.source, _no_text(d)) for d in documents if not d.blocks]
+    return [d for d in documents if d.blocks], skipped + capped + empty
 
 
-def load_corpus(data_dir: Path) -> Corpus:
-    """Every supported file below `data_dir`, in a stable order; hidden files are reported."""
+# ---------------------------------------------------------------- the directory
+
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+_ESCAPED_NAME = (
+    "file name holds control or invisible characters; indexed and cited with them escaped "
+    "(rename the file)"
+)
+
+
+def _listing(directory: Path) -> list[os.DirEntry[str]]:
+    with os.scandir(directory) as entries:
+        return sorted(entries, key=lambda entry: entry.name)
+
+
+def _regular(path: Path, source: str, status: os.stat_result) -> DataFile | Skipped:
+    if not stat.S_ISREG(status.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(status.st_mode), "not a regular file")
+        return Skipped(source, f"{kind}, not a regular file; not read")
+    return DataFile(path, source, status.st_size)
+
+
+def _link(path: Path, source: str, root: Path) -> DataFile | Skipped:
+    """A symbolic link is read only if it names a regular file inside the data directory."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError) as error:  # a loop: RuntimeError before Python 3.13
+        return Skipped(source, f"symbolic link that cannot be resolved ({error}); not read")
+    if not real.is_relative_to(root):
+        return Skipped(source, f"symbolic link to {real}, outside the data directory; not read")
+    try:
+        status = real.stat()
+    except OSError as error:
+        return Skipped(source, f"unreadable ({error.strerror or error})")
+    if stat.S_ISDIR(status.st_mode):
+        return Skipped(source, "symbolic link to a directory; not followed")
+    return _regular(real, source, status)
+
+
+def _entry(entry: os.DirEntry[str], source: str, root: Path) -> Path | DataFile | Skipped:
+    """A directory to walk into, a file to read, or why the entry is not read."""
+    path = Path(entry.path)
+    if entry.name.startswith("."):
+        hidden_directory = entry.is_dir(follow_symlinks=False)
+        return Skipped(source, "hidden directory; not read" if hidden_directory else "hidden file")
+    if entry.is_symlink():
+        return _link(path, source, root)
+    try:
+        status = entry.stat(follow_symlinks=False)
+    except OSError as error:
+        return Skipped(source, f"unreadable ({error.strerror or error})")
+    return path if stat.S_ISDIR(status.st_mode) else _regular(path, source, status)
+
+
+def walk(root: Path) -> Iterator[DataFile | Skipped]:
+    """The regular files below `root` (a resolved path) in sorted order, and every entry
+    that is not read, with the reason.
+
+    Iterative, and no symbolic link is followed while walking: a link to a directory is
+    reported, not followed (no loop, no way out); a link to a file is read only if its real
+    path lies inside `root`, so that a link to `/proc/self/environ` cannot put secrets into
+    answers. Hidden entries are reported, a hidden directory once.
+
+    A file whose name holds control characters (a line break, an escape) is indexed under
+    its name with those characters escaped, and reported: its text is as good as any other,
+    and the escaped name is safe in every summary, log and answer that cites it, where the
+    raw name could forge lines or recolour a terminal; renaming the file is left to its
+    editor, whom the report tells.
+    """
+    stack = [iter(_listing(root))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        name = Path(entry.path).relative_to(root).as_posix()
+        found = _entry(entry, escaped(name), root)
+        if isinstance(found, Path):
+            try:
+                stack.append(iter(_listing(found)))
+            except OSError as error:
+                reason = f"unreadable directory ({error.strerror or error}); not read"
+                yield Skipped(escaped(name) + "/", reason)
+            continue
+        if isinstance(found, DataFile) and found.source != name:
+            yield Skipped(found.source, _ESCAPED_NAME)
+        yield found
+
+
+class _CorpusReader:
+    """The documents read so far, the items skipped, the first file of each document id,
+    and the bytes read, which `limits.MAX_CORPUS_BYTES` caps."""
+
+    def __init__(self) -> None:
+        self.documents: list[Document] = []
+        self.skipped: list[Skipped] = []
+        self.first_of_id: dict[str, str] = {}
+        self.bytes_read = 0
+
+    def read(self, file: DataFile) -> None:
+        if _refusal(file) is None:
+            if self.bytes_read + file.size > limits.MAX_CORPUS_BYTES:
+                reason = (
+                    f"file of {_megabytes(file.size)} would take the corpus beyond the cap of "
+                    f"{_megabytes(limits.MAX_CORPUS_BYTES)} (index.limits.MAX_CORPUS_BYTES); "
+                    "not read"
+                )
+                self.skipped.append(Skipped(file.source, reason))
+                return
+            self.bytes_read += file.size
+        loaded, problems = load_file(file)
+        self.skipped.extend(problems)
+        for document in loaded:
+            first = self.first_of_id.get(document.doc_id)
+            if first is not None:
+                reason = f"duplicate document id {document.doc_id!r} ({first})"
+                self.skipped.append(Skipped(file.source, reason))
+                continue
+            self.first_of_id[document.doc_id] = file.source
+            self.documents.append(document)
+
+
+def progress_bar(progress: bool, total: int, unit: str, desc: str) -> tqdm:
+    """A progress bar on stderr, shown if `progress` and stderr is a terminal: in a log a bar
+    is noise, and the error of a failed build stays one line."""
+    return tqdm(
+        total=total, unit=unit, unit_scale=True, desc=desc, disable=None if progress else True
+    )
+
+
+def _root(data_dir: Path) -> Path:
     if not data_dir.is_dir():
         raise DataDirError(f"data directory {data_dir} does not exist or is not a directory")
-    documents: list[Document] = []
-    skipped: list[Skipped] = []
-    seen: dict[str, str] = {}
-    for path in sorted(data_dir.rglob("*")):
-        rel = path.relative_to(data_dir).as_posix()
-        if path.is_dir():
-            continue
-        if any(part.startswith(".") for part in Path(rel).parts):
-            skipped.append(Skipped(rel, "hidden file"))
-            continue
-        loaded, problems = load_file(path, rel)
-        skipped.extend(problems)
-        for document in loaded:
-            if document.doc_id in seen:
-                first = seen[document.doc_id]
-                skipped.append(Skipped(rel, f"duplicate document id {document.doc_id!r} ({first})"))
+    return data_dir.resolve()
+
+
+def load_corpus(data_dir: Path, progress: bool = False) -> Corpus:
+    """Every supported file below `data_dir`, in a stable order (see `walk`), and every
+    item not indexed, at most `limits.MAX_REPORTED_PER_FILE` per file.
+
+    With `progress`, a bar on stderr counts the bytes read.
+    """
+    root = _root(data_dir)
+    try:
+        found = list(walk(root))
+    except OSError as error:
+        raise DataDirError(
+            f"data directory {data_dir} cannot be read ({error.strerror or error})"
+        ) from error
+    files = [item for item in found if isinstance(item, DataFile)]
+    reader = _CorpusReader()
+    total = sum(file.size for file in files)
+    with progress_bar(progress, total, "B", "Reading files") as bar:
+        for item in found:
+            if isinstance(item, Skipped):
+                reader.skipped.append(item)
                 continue
-            seen[document.doc_id] = rel
-            documents.append(document)
-    return Corpus(tuple(documents), tuple(skipped))
+            reader.read(item)
+            bar.update(item.size)
+    return Corpus(tuple(reader.documents), bounded(reader.skipped))

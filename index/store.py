@@ -5,17 +5,21 @@ A build writes a new directory and then replaces the link in one `rename`, so a 
 sees either the old index or the new one, and a killed build leaves the old one in use.
 """
 
+import dataclasses
 import json
 import os
+import reprlib
 import secrets
 import shutil
+import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property
+from enum import Enum
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import bm25s
 import faiss
@@ -25,8 +29,15 @@ from filelock import FileLock
 from index.analysis import ANALYZER_SETTINGS
 from index.calibration import Calibration
 from index.documents import BlockKind, Skipped
-from index.errors import FaqbotError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.errors import (
+    FaqbotError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+)
 from index.passages import ChunkSettings, Passage
+from index.turns import turn
 from index.vectors import VectorSettings, read_vector_index, write_vector_index
 
 FORMAT_VERSION = 2
@@ -41,6 +52,156 @@ SENTENCE_EMBEDDINGS = "sentences.npy"
 VECTORS = "passages.faiss"
 BM25_DIR = "bm25"
 REBUILD_HINT = "rebuild it with: python -m index build"
+
+
+# ---------------------------------------------------------------- reading JSON strictly
+#
+# The manifest and the passages are read back into frozen dataclasses, and everything after
+# loading trusts their declared types: a hand-edited `"files": "abc"` must be refused here,
+# with the field's name, not surface later as an AttributeError. The check is written out
+# instead of using pydantic: pydantic is installed only as Gradio's dependency (the index
+# layer runs without the app), and the schema needs few shapes (scalars, enums, `X | None`,
+# tuples, string-keyed dicts, nested dataclasses), each one strict in a few lines. A check
+# is made once per type and costs about as much as building the dataclasses themselves.
+
+Check = Callable[[Any], Any]
+"""Takes a parsed JSON value and returns it as its declared type, or raises `_Invalid`."""
+
+
+class _Invalid(Exception):
+    """A value that does not have its declared type; the path to it is added on the way out."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path = ""
+
+    def at(self, step: str) -> "_Invalid":
+        self.path = step + self.path
+        return self
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else reprlib.repr(value)
+
+
+def _dataclass_check(cls: type) -> Check:
+    hints = get_type_hints(cls)
+    checks = {f.name: _check(hints[f.name]) for f in dataclasses.fields(cls)}
+    required = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+
+    def check(value: Any) -> Any:
+        if type(value) is not dict:
+            raise _Invalid(f"must be an object, got {_shown(value)}")
+        missing, unknown = required - value.keys(), value.keys() - checks.keys()
+        if missing:
+            raise _Invalid("is missing").at(f".{min(missing)}")
+        if unknown:
+            raise _Invalid(f"is not a field of {cls.__name__}").at(f".{min(unknown)}")
+        arguments = {}
+        for name, item in value.items():
+            try:
+                arguments[name] = checks[name](item)
+            except _Invalid as error:
+                raise error.at(f".{name}") from None
+        try:
+            return cls(**arguments)
+        except (TypeError, ValueError) as error:  # the class's own checks (`__post_init__`)
+            raise _Invalid(f"is refused: {error}") from None
+
+    return check
+
+
+def _tuple_check(items: tuple[Any, ...]) -> Check:
+    variadic = len(items) == 2 and items[1] is Ellipsis
+    checks = [_check(hint) for hint in items[: 1 if variadic else None]]
+
+    def check(value: Any) -> tuple[Any, ...]:
+        if type(value) not in (list, tuple):  # tuple: what `Manifest.to_json` gives
+            raise _Invalid(f"must be a list, got {_shown(value)}")
+        if not variadic and len(value) != len(checks):
+            raise _Invalid(f"must have {len(checks)} items, got {_shown(value)}")
+        result = []
+        for n, (check_item, item) in enumerate(
+            zip(checks * len(value) if variadic else checks, value, strict=True)
+        ):
+            try:
+                result.append(check_item(item))
+            except _Invalid as error:
+                raise error.at(f"[{n}]") from None
+        return tuple(result)
+
+    return check
+
+
+def _dict_check(key_hint: Any, value_hint: Any) -> Check:
+    check_key, check_value = _check(key_hint), _check(value_hint)
+
+    def check(value: Any) -> dict[Any, Any]:
+        if type(value) is not dict:
+            raise _Invalid(f"must be an object, got {_shown(value)}")
+        result = {}
+        for key, item in value.items():
+            try:
+                result[check_key(key)] = check_value(item)
+            except _Invalid as error:
+                raise error.at(f"[{key!r}]") from None
+        return result
+
+    return check
+
+
+def _optional_check(arms: tuple[Any, ...]) -> Check:
+    (arm,) = (hint for hint in arms if hint is not type(None))  # only `X | None` is declared
+    check_arm = _check(arm)
+    return lambda value: None if value is None else check_arm(value)
+
+
+def _enum_check(kind: type[Enum]) -> Check:
+    members = {member.value: member for member in kind}
+    allowed = ", ".join(map(repr, members))
+
+    def check(value: Any) -> Enum:
+        if type(value) is str and value in members:  # the enums declared are string-valued
+            return members[value]
+        raise _Invalid(f"must be one of {allowed}, got {_shown(value)}")
+
+    return check
+
+
+def _scalar_check(kind: type) -> Check:
+    def check(value: Any) -> Any:
+        if type(value) is kind:  # `type`, not `isinstance`: true is not an int
+            return value
+        if kind is float and type(value) is int:  # JSON from a person may write 2 for 2.0
+            return float(value)
+        raise _Invalid(f"must be {kind.__name__}, got {_shown(value)}")
+
+    return check
+
+
+@cache
+def _check(hint: Any) -> Check:
+    """The check of values declared as `hint`: lists become tuples where tuples are declared,
+    objects the declared dataclasses."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return lambda value: value
+    if dataclasses.is_dataclass(hint):
+        return _dataclass_check(hint)
+    if origin in (Union, types.UnionType):
+        return _optional_check(args)
+    if origin is tuple:
+        return _tuple_check(args)
+    if origin is dict:
+        return _dict_check(*args)
+    if issubclass(hint, Enum):
+        return _enum_check(hint)
+    return _scalar_check(hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +246,18 @@ class Manifest:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Manifest":
-        return cls(
-            **{
-                **data,
-                "chunking": ChunkSettings(**data["chunking"]),
-                "vectors": VectorSettings(**data["vectors"]),
-                "sources": tuple(DocumentRecord(**record) for record in data["sources"]),
-                "skipped": tuple(Skipped(**item) for item in data["skipped"]),
-                "calibration": (
-                    Calibration.from_json(data["calibration"]) if data.get("calibration") else None
-                ),
-            }
-        )
+    def from_json(cls, data: Any) -> "Manifest":
+        """The manifest in `data` (parsed JSON), every field of its declared type.
+
+        Raises `IndexCorruptError` naming the first field that is missing, unknown, of
+        another type or refused by its class (such as `chunking.max_chars` 0).
+        """
+        try:
+            return _check(cls)(data)
+        except _Invalid as error:
+            raise IndexCorruptError(
+                f"manifest{error.path} {error.problem}; {REBUILD_HINT}"
+            ) from None
 
 
 def now_iso() -> str:
@@ -173,11 +333,26 @@ def _siblings(link: Path, kind: str) -> Iterator[Path]:
 
 
 @contextmanager
-def build_lock(link: Path) -> Iterator[None]:
-    """One build at a time per index path; a second one waits."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(link.parent / f".{link.name}.lock")):
+def build_turn(link: Path) -> Iterator[None]:
+    """The turn to build the index at `link`, among all processes: one build runs, at most
+    one waits, and a further one gets `BuildBusyError` at once (`index.turns`).
+
+    Where the lock files cannot even be made (read-only, no permission), nothing can be
+    written: `IndexWriteError`, as from `write_index`.
+    """
+    waiting = FileLock(str(link.parent / f".{link.name}.waiting.lock"))
+    building = FileLock(str(link.parent / f".{link.name}.lock"))
+    with ExitStack() as held:
+        try:
+            link.parent.mkdir(parents=True, exist_ok=True)
+            held.enter_context(turn(waiting, building, str(link)))
+        except OSError as error:
+            raise _write_error(link, error) from error
         yield
+
+
+def _write_error(link: Path, error: OSError) -> IndexWriteError:
+    return IndexWriteError(f"cannot write the index to {link}: {error.strerror or error}")
 
 
 def _prepare_link(link: Path) -> None:
@@ -194,26 +369,30 @@ def _prepare_link(link: Path) -> None:
 def write_index(link: Path, content: IndexContent) -> Manifest:
     """Write `content` as a new version and switch `link` to it; return the final manifest.
 
-    Must run under `build_lock(link)`. Versions that are no longer linked, and directories
-    of builds that were killed, are removed once the new version is in place.
+    Must run under `build_turn(link)`. Versions that are no longer linked, and directories
+    of builds that were killed, are removed once the new version is in place. If writing
+    fails (disk full, read-only, no permission), what was written is removed, the index in
+    place stays in use, and `IndexWriteError` says why.
     """
     _prepare_link(link)
     build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     staging = link.parent / f".{link.name}.building-{build_id}"
-    staging.mkdir()
+    version = link.parent / f".{link.name}.version-{build_id}"
     try:
+        staging.mkdir()
         files = _write_files(staging, content)
         manifest = replace(content.manifest, files=files)
         (staging / MANIFEST).write_text(
             json.dumps(manifest.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
         )
         _fsync_tree(staging)
-        version = link.parent / f".{link.name}.version-{build_id}"
         staging.rename(version)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _switch_link(link, version)
+    except BaseException as error:
+        _discard(link, (staging, version))
+        if isinstance(error, OSError):
+            raise _write_error(link, error) from error
         raise
-    _switch_link(link, version)
     _remove_unlinked(link, keep=version)
     return manifest
 
@@ -227,6 +406,15 @@ def _switch_link(link: Path, target: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _discard(link: Path, written: tuple[Path, ...]) -> None:
+    """Remove what a failed write left behind, unless the link already points to it (the
+    switch happened, only its fsync failed)."""
+    in_use = link.resolve()
+    for path in written:
+        if path.resolve() != in_use:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove_unlinked(link: Path, keep: Path) -> None:
@@ -253,17 +441,17 @@ def read_manifest(link: Path) -> Manifest:
         raise IndexMissingError(f"no index at {link}; build it with: python -m index build")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise IndexCorruptError(f"{path} is unreadable ({error}); {REBUILD_HINT}") from error
-    if data.get("format_version") != FORMAT_VERSION:
+    if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
-            f"index at {link} has format version {data.get('format_version')}, this faqbot "
-            f"reads version {FORMAT_VERSION}; {REBUILD_HINT}"
+            f"index at {link} has format version {_shown(data.get('format_version'))}, this "
+            f"faqbot reads version {FORMAT_VERSION}; {REBUILD_HINT}"
         )
     try:
         return Manifest.from_json(data)
-    except (KeyError, TypeError) as error:
-        raise IndexCorruptError(f"{path} is incomplete ({error}); {REBUILD_HINT}") from error
+    except IndexCorruptError as error:
+        raise IndexCorruptError(f"{path}: {error}") from error
 
 
 def _check_model(manifest: Manifest, link: Path, model: str | None) -> None:
@@ -290,13 +478,14 @@ def _check_files(directory: Path, manifest: Manifest) -> None:
 
 
 def _read_passages(path: Path) -> tuple[Passage, ...]:
-    passages = []
+    """Every passage, each field of its declared type (search and quoting trust them)."""
+    check, passages = _check(Passage), []
     with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            record["kind"] = BlockKind(record["kind"])
-            record["sentences"] = tuple(tuple(span) for span in record["sentences"])
-            passages.append(Passage(**record))
+        for number, line in enumerate(lines, start=1):
+            try:
+                passages.append(check(json.loads(line)))
+            except _Invalid as error:
+                raise ValueError(f"line {number}: passage{error.path} {error.problem}") from None
     return tuple(passages)
 
 
@@ -343,8 +532,12 @@ def load_index(link: Path, model: str | None = None) -> IndexContent:
     """Load and check the index at `link`; `model`, if given, must be the one it was built with.
 
     The link is resolved once, so a build that swaps it meanwhile cannot mix two versions.
+    Whatever goes wrong is a `FaqbotError`: damage of any kind is `IndexCorruptError`.
     """
-    directory = link.resolve()
+    return _guarded(link, "index", lambda: _load(link.resolve(), link, model))
+
+
+def _load(directory: Path, link: Path, model: str | None) -> IndexContent:
     manifest = read_manifest(directory)
     _check_model(manifest, link, model)
     _check_files(directory, manifest)

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from index.documents import Block, BlockKind, Element, ElementKind
+from index import limits
+from index.documents import Block, BlockKind, Capped, Element, ElementKind
 
 FAQ_HEADING = re.compile(
     r"\bFAQs?\b|häufig(?:e|\s+gestellte)\s+fragen|fragen\s+und\s+antworten|\bQ\s*&\s*A\b",
@@ -64,11 +65,13 @@ class _Mode(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Structure:
-    """A document's recognised title and blocks, and how much furniture was left out."""
+    """A document's recognised title and blocks, how much furniture was left out, and the
+    headings and questions too long to be used as such."""
 
     title: str
     blocks: tuple[Block, ...]
     furniture: int
+    capped: tuple[Capped, ...] = ()
 
 
 @dataclass(slots=True)
@@ -95,6 +98,7 @@ class _Structurer:
         self.open: _OpenBlock | None = None
         self.blocks: list[Block] = []
         self.furniture = 0
+        self.capped: list[Capped] = []
 
     def feed(self, element: Element) -> None:
         content = self.text[element.start : element.end].strip()
@@ -103,6 +107,8 @@ class _Structurer:
         lines = content.splitlines()
         if self.title and all(is_furniture(line, self.title) for line in lines if line.strip()):
             self.furniture += len(lines)
+        elif self._too_long(element, content):
+            self._as_text(element, content)
         elif element.kind is ElementKind.HEADING:
             self._heading(element, content)
         elif element.kind is ElementKind.QUESTION:
@@ -112,7 +118,19 @@ class _Structurer:
 
     def finish(self) -> Structure:
         self._close_pending()
-        return Structure(self.title, tuple(self.blocks), self.furniture)
+        return Structure(self.title, tuple(self.blocks), self.furniture, tuple(self.capped))
+
+    @staticmethod
+    def _too_long(element: Element, content: str) -> bool:
+        is_heading = element.kind in (ElementKind.HEADING, ElementKind.QUESTION)
+        return is_heading and len(content) > limits.MAX_HEADING_CHARS
+
+    def _as_text(self, element: Element, content: str) -> None:
+        """A heading or question longer than `limits.MAX_HEADING_CHARS` is indexed as text:
+        as a title, section or question it would be embedded and shown with every passage."""
+        change = f"longer than the cap of {limits.MAX_HEADING_CHARS:,}, indexed as text"
+        self.capped.append(Capped(element.kind.value, len(content), change))
+        self._body(element)
 
     def _heading(self, element: Element, content: str) -> None:
         if not self.title:

@@ -57,6 +57,19 @@ def fake_embedder() -> FakeEmbedder:
 
 
 @pytest.fixture
+def fake_builder(fake_embedder):
+    """A `BotService` builder that builds in-process with the fake model (the app's own
+    builder starts `python -m index build`, which cannot load a fake)."""
+    from index import build
+
+    def builder(data_dir, index_dir, model, on_progress):
+        on_progress("building in-process")
+        return build(data_dir, index_dir, embedder=fake_embedder)
+
+    return builder
+
+
+@pytest.fixture
 def fake_settings():
     from bot import BotSettings
 

@@ -10,6 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.serve import serve_app
@@ -19,6 +20,7 @@ from hostile import BOUND_SECONDS, HOSTILE_INPUTS
 pytestmark = pytest.mark.model
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+OPERATOR_PASSWORD = "test-operator-secret-2026"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,7 @@ def served(seed_index, tmp_path_factory):
         "FAQBOT_INDEX_DIR": str(seed_index),
         "FAQBOT_DATA_DIR": str(REPO / "data"),
         "FAQBOT_LOG_DIR": str(logs),
+        "FAQBOT_ADMIN_PASSWORD": OPERATOR_PASSWORD,
     }
     with serve_app(env) as app:
         yield app.url, logs
@@ -55,7 +58,13 @@ def test_api_answers_with_citations_as_json(client):
 
 @pytest.mark.parametrize("question", HOSTILE_INPUTS)
 def test_api_survives_hostile_input(client, question):
+    from bot.edge import EdgeLimits
+
     started = time.perf_counter()
+    if len(json.dumps(question)) > EdgeLimits().max_body_bytes:
+        with pytest.raises(httpx.HTTPStatusError, match="413"):  # refused at the edge
+            client.predict(question, api_name="/answer")
+        return
     reply = client.predict(question, api_name="/answer")
     assert time.perf_counter() - started < BOUND_SECONDS
     assert reply["text"].strip() and reply["kind"] in {"answer", "faq", "declined", "hint"}
@@ -152,17 +161,31 @@ def test_chat_in_a_real_browser(served, browser):
 
 def test_operator_rebuilds_without_restart(served, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     url, _ = served
     browser.get(url)
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
-    next(b for b in browser.find_elements(By.TAG_NAME, "button") if "Verwaltung" in b.text).click()
-    (status,) = wait_for(browser, lambda d: d.find_elements(By.ID, "status"))  # rendered on opening
+    assert "Verwaltung" not in browser.find_element(By.TAG_NAME, "body").text
+    assert browser.find_elements(By.ID, "rebuild") == []
+
+    browser.get(f"{url}admin/")
+    (password,) = wait_for(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, "input[type=password]")
+    )
+    browser.find_element(By.CSS_SELECTOR, "input[type=text]").send_keys("admin")
+    password.send_keys(OPERATOR_PASSWORD, Keys.ENTER)
+    (status,) = wait_for(browser, lambda d: d.find_elements(By.ID, "status"))
     wait_for(browser, lambda d: "20 Passagen" in status.text and "5 FAQ-Einträge" in status.text)
     built_before = status.text
     time.sleep(1.1)  # build times are stamped to the second
     browser.find_element(By.ID, "rebuild").click()
-    wait_for(browser, lambda d: "gebaut" in status.text and status.text != built_before, 120)
+    wait_for(browser, lambda d: "neu aufgebaut" in status.text)
+    wait_for(browser, lambda d: "gebaut" in status.text and status.text != built_before, 180)
+    assert "fehlgeschlagen" not in status.text
+
+    browser.get(url)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
     ask(browser, "Was ist NATO 3.0?")
     chat = browser.find_element(By.ID, "chat")
     wait_for(browser, lambda d: "europäischer Führung" in chat.text)

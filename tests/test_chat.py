@@ -82,7 +82,7 @@ def test_feedback_lines_are_valid_json_under_concurrent_writers(tmp_path):
 
     def write(n):
         for i in range(25):
-            log.vote(f"Frage {n}-{i}", reply, liked=i % 2 == 0)
+            log.vote(f"s{n}", f"a{i}", f"Frage {n}-{i}", reply, "up" if i % 2 == 0 else "down")
             log.declined(f"Unbekannt {n}-{i}", declined)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
@@ -99,10 +99,14 @@ def test_feedback_lines_are_valid_json_under_concurrent_writers(tmp_path):
 
 
 @pytest.fixture
-def service(small_corpus, tmp_path, fake_embedder):
+def service(small_corpus, tmp_path, fake_embedder, fake_builder):
     build(small_corpus, tmp_path / "index", embedder=fake_embedder)
     return BotService(
-        tmp_path / "index", small_corpus, embedder=fake_embedder, settings=FAKE_SETTINGS
+        tmp_path / "index",
+        small_corpus,
+        embedder=fake_embedder,
+        settings=FAKE_SETTINGS,
+        builder=fake_builder,
     )
 
 
@@ -119,19 +123,17 @@ def test_rebuild_swaps_to_the_new_index_and_new_documents_answer(service, small_
     assert "30 Meter" in reply.text and reply.citations[0].doc_id == "wale.txt"
 
 
-def test_answers_during_a_rebuild_come_from_the_old_bot(service, small_corpus, monkeypatch):
-    import bot.service
-
+def test_answers_during_a_rebuild_come_from_the_old_bot(service, small_corpus):
     old_bot = service.bot
     started, release = threading.Event(), threading.Event()
-    real_build = bot.service.build
+    real_build = service.builder
 
-    def slow_build(*args, **kwargs):
+    def slow_build(*args):
         started.set()
         release.wait(10)
-        return real_build(*args, **kwargs)
+        return real_build(*args)
 
-    monkeypatch.setattr(bot.service, "build", slow_build)
+    service.builder = slow_build
     worker = threading.Thread(target=service.rebuild)
     worker.start()
     started.wait(10)
@@ -147,7 +149,11 @@ def test_a_broken_index_is_reported_and_a_rebuild_repairs_it(service, tmp_path, 
     vectors = Path(service.index_dir).resolve() / "passages.faiss"
     vectors.write_bytes(vectors.read_bytes()[:50])
     broken = BotService(
-        service.index_dir, service.data_dir, embedder=fake_embedder, settings=FAKE_SETTINGS
+        service.index_dir,
+        service.data_dir,
+        embedder=fake_embedder,
+        settings=FAKE_SETTINGS,
+        builder=service.builder,
     )
     assert broken.bot is None and "passages.faiss" in broken.status().error
     reply = broken.answer("Was ist Arctic Sentry?")
@@ -160,10 +166,10 @@ def test_a_broken_index_is_reported_and_a_rebuild_repairs_it(service, tmp_path, 
 def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path):
     log = FeedbackLog(tmp_path)
     reply = Answer("Antwort", (), True, 0.8)
-    log.vote("erste", reply, liked=True)
+    log.vote("s", "a1", "erste", reply, "up")
     with log.votes_path.open("a") as out:
         out.write('{"time": "2026-11-27", "question": "abgebroch')  # a writer killed mid-line
-    log.vote("zweite", reply, liked=False)
+    log.vote("s", "a2", "zweite", reply, "down")
     lines = [json.loads(line) for line in log.votes_path.read_text().splitlines()]
     assert [line["question"] for line in lines] == ["erste", "zweite"]
 
@@ -201,18 +207,23 @@ def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path):
     ],
 )
 def test_app_shows_a_damaged_index_and_offers_the_rebuild(service, fake_embedder, damage, tmp_path):
-    from app import Handlers
+    from app import AdminHandlers, ChatHandlers
 
     damage(Path(service.index_dir).resolve())
     broken = BotService(
-        service.index_dir, service.data_dir, embedder=fake_embedder, settings=FAKE_SETTINGS
+        service.index_dir,
+        service.data_dir,
+        embedder=fake_embedder,
+        settings=FAKE_SETTINGS,
+        builder=service.builder,
     )
-    handlers = Handlers(broken, FeedbackLog(tmp_path / "logs"))
-    assert handlers.status().startswith("⚠️ Kein Suchindex verfügbar")
-    history, _, _ = handlers.respond("Was ist Arctic Sentry?", [], {})
+    feedback = FeedbackLog(tmp_path / "logs")
+    admin = AdminHandlers(broken, feedback)
+    assert admin.status().startswith("⚠️ Kein Suchindex verfügbar")
+    history, *_ = ChatHandlers(broken, feedback).respond("Was ist Arctic Sentry?", [])
     assert "Ich kann gerade nicht antworten" in history[-1]["content"]
     assert "faqbot-declined" in history[-1]["content"]
-    *_, final_status = handlers.rebuild()
+    *_, final_status = admin.rebuild()
     assert "Passagen" in final_status
     assert broken.answer("Was ist Arctic Sentry?").kind is AnswerKind.FAQ
 

@@ -67,17 +67,17 @@ def test_cli(default_index, question, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def handlers(seed_index, real_embedder, tmp_path_factory):
-    from app import Handlers
+    from app import ChatHandlers
     from bot.feedback import FeedbackLog
 
     service = BotService(seed_index, embedder=real_embedder)
-    return Handlers(service, FeedbackLog(tmp_path_factory.mktemp("logs")))
+    return ChatHandlers(service, FeedbackLog(tmp_path_factory.mktemp("logs")))
 
 
 @pytest.mark.parametrize("question", HOSTILE_INPUTS)
 def test_chat_ui_gets_no_raw_html(handlers, question):
     started = time.perf_counter()
-    history, cleared, _ = handlers.respond(question, [], {})
+    history, cleared, *_ = handlers.respond(question, [])
     assert time.perf_counter() - started < BOUND_SECONDS
     assert cleared == "" and len(history) >= 2
     for message in history:

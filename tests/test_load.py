@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bench.load import report, run_load
+from bench.load import flood_report, flooded_run, report, run_load
 from bench.serve import memory_mib, serve_app
 from bot import Bot
 from conftest import REPO
@@ -38,3 +38,12 @@ def test_memory_stays_flat_over_ten_thousand_questions(seed_index, real_embedder
     for question in itertools.islice(questions, 9_000):
         bot.answer(question)
     assert memory_mib(os.getpid()) - warm < 20, "memory grew by 20 MiB or more over 9,000 answers"
+
+
+def test_an_anonymous_flood_is_refused_and_clients_keep_getting_answers():
+    """20 clients alone for 10 s, then for 30 s while every operator event, the login and
+    the upload endpoint are flooded (`make bench` reports the latencies side by side)."""
+    alone, flooded, flood = flooded_run(clients=20, seconds=10, flood_seconds=30)
+    print(flood_report(alone, flooded, flood))
+    assert alone.errors == [] and flooded.errors == []
+    assert flood.sent > 100 and flood.admitted == 0

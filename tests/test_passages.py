@@ -38,7 +38,7 @@ def test_sentence_windows(lengths, max_chars, overlap, expected):
 @pytest.mark.parametrize("settings", [ChunkSettings(), ChunkSettings(max_chars=200)])
 def test_passages_quote_their_document_and_sentences_their_passage(small_corpus, settings):
     for document in load_corpus(small_corpus).documents:
-        for passage in split_document(document, settings):
+        for passage in split_document(document, settings).passages:
             assert document.text[passage.start : passage.end] == passage.text
             assert passage.sentences[0][0] == 0 and passage.sentences[-1][1] == len(passage.text)
             assert all(passage.text[s:e].strip() == passage.text[s:e] for s, e in passage.sentences)
@@ -54,7 +54,7 @@ def test_long_paragraph_is_split_by_sentences_with_overlap():
     text = " ".join(sentences)
     block = Block(BlockKind.TEXT, text, 0, len(text), section="Reform")
     document = Document("d", "d.txt", "Titel", text, (block,), "h")
-    passages = split_document(document, ChunkSettings(max_chars=200, overlap_sentences=1))
+    passages = split_document(document, ChunkSettings(max_chars=200, overlap_sentences=1)).passages
     assert len(passages) > 3
     for before, after in pairwise(passages):
         assert len(before.text) <= 200
@@ -65,7 +65,7 @@ def test_long_paragraph_is_split_by_sentences_with_overlap():
 
 def test_every_passage_carries_its_heading_for_retrieval_and_citation(small_corpus):
     document = next(d for d in load_corpus(small_corpus).documents if d.doc_id == "nato.txt")
-    passages = split_document(document, ChunkSettings())
+    passages = split_document(document, ChunkSettings()).passages
     arctic = [p for p in passages if "Joint Force Command Norfolk" in p.text]
     assert [p.section for p in arctic] == ["Arctic Sentry: Eine neue strategische Mission"]
     assert arctic[0].search_text.startswith(document.title + "\nArctic Sentry: Eine neue")
@@ -76,11 +76,11 @@ def test_every_passage_carries_its_heading_for_retrieval_and_citation(small_corp
 
 def test_ids_are_stable_content_hashes_and_unique(small_corpus):
     documents = load_corpus(small_corpus).documents
-    first = [p.passage_id for d in documents for p in split_document(d, ChunkSettings())]
+    first = [p.passage_id for d in documents for p in split_document(d, ChunkSettings()).passages]
     again = [
         p.passage_id
         for d in load_corpus(small_corpus).documents
-        for p in split_document(d, ChunkSettings())
+        for p in split_document(d, ChunkSettings()).passages
     ]
     assert first == again
     assert len(set(first)) == len(first)
@@ -93,7 +93,7 @@ def test_identical_paragraphs_get_distinct_ids():
         Block(BlockKind.TEXT, "Gleicher Absatz.", 18, 34, "S"),
     )
     document = Document("d", "d.txt", "T", text, blocks, "h")
-    first, second = split_document(document, ChunkSettings())
+    first, second = split_document(document, ChunkSettings()).passages
     assert first.passage_id != second.passage_id
     assert replace(first, passage_id="", start=0, end=0) == replace(
         second, passage_id="", start=0, end=0

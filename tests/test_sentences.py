@@ -41,3 +41,26 @@ def test_hard_breaks_end_list_items_without_full_stops():
         "• Lastenverschiebung: Ukraine-Hilfe",
     ]
     assert len(sentences(text)) == 1
+
+
+def test_a_long_paragraph_goes_to_somajo_in_pieces_cut_between_sentences(monkeypatch):
+    from index import limits
+    from index.sentences import sentences as found
+
+    text = " ".join(f"Satz Nummer {n} nennt z. B. den 12. Februar." for n in range(40))
+    whole = found(text)
+    monkeypatch.setattr(limits, "MAX_BLOCK_CHARS", 300)
+    pieces = found(text)
+    assert pieces.spans == whole.spans and len(whole.spans) == 40
+    assert [(c.what, c.chars) for c in pieces.capped] == [("paragraph", len(text))]
+    assert whole.capped == ()
+
+
+@pytest.mark.parametrize("text", ["wort " * 500, "x" * 2500, "wort\u00a0" * 500])
+def test_an_endless_sentence_is_cut_at_word_boundaries(monkeypatch, text):
+    from index import limits
+
+    monkeypatch.setattr(limits, "MAX_SENTENCE_CHARS", 100)
+    spans = split_sentences(text.strip())
+    assert all(0 < end - start <= 100 for start, end in spans)
+    assert "".join("".join(text[s:e] for s, e in spans).split()) == "".join(text.split())

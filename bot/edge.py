@@ -1,0 +1,153 @@
+"""The web server's edge: what every request passes before Gradio sees it.
+
+Uploads are refused (the chat has no upload field, so any upload is an attack on the
+disk), request bodies are bounded before they are read into memory, and the operator's
+login is rate-limited per client, so that a password cannot be guessed at speed.
+Refusals are JSON with a German `detail`, like FastAPI's own errors.
+"""
+
+import contextlib
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REFUSED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/process_recording")
+"""Gradio's routes that write a visitor's files to the server's disk."""
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeLimits:
+    max_body_bytes: int = 65_536
+    """The largest request the chat makes is a question: 2,000 characters read (`app`), at
+    most 12 KB as JSON even if every character is escaped; 64 KiB leaves room to spare."""
+    login_attempts: int = 10
+    """Failed operator logins per client address and minute: enough for typing errors,
+    far too few to guess a password of the required length."""
+    login_window_seconds: float = 60.0
+    tracked_clients: int = 10_000
+    """Login attempts are remembered for at most this many addresses."""
+
+
+class EdgeGuard:
+    """ASGI middleware enforcing `EdgeLimits` in front of the whole app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: EdgeLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.limits = limits or EdgeLimits()
+        self.clock = clock
+        self._logins: dict[str, deque[float]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"].rstrip("/")
+        if path.endswith(REFUSED_SUFFIXES):
+            await _refuse(send, 403, "Hochladen ist hier nicht möglich.")
+            return
+        if scope["method"] == "POST" and path.endswith("/login"):
+            attempt = self._login_attempt(scope)
+            if attempt is None:
+                await _refuse(send, 429, "Zu viele Anmeldeversuche. Bitte warten Sie eine Minute.")
+                return
+            send = self._forgetting_success(send, *attempt)
+        if scope["method"] in ("POST", "PUT", "PATCH"):
+            body = await self._bounded_body(scope, receive)
+            if body is None:
+                await _refuse(send, 413, "Die Anfrage ist zu groß.")
+                return
+            receive = _replay(body, receive)
+        await self.app(scope, receive, send)
+
+    def _login_attempt(self, scope: Scope) -> tuple[deque[float], float] | None:
+        """Count a login attempt of the client: its attempts and this one's time, or None
+        if it has used up its attempts in the window."""
+        client = (scope.get("client") or ("unknown", 0))[0]
+        now = self.clock()
+        window = self.limits.login_window_seconds
+        attempts = self._logins.setdefault(client, deque())
+        while attempts and attempts[0] <= now - window:
+            attempts.popleft()
+        if len(attempts) >= self.limits.login_attempts:
+            return None
+        attempts.append(now)
+        while len(self._logins) > self.limits.tracked_clients:  # the longest-known go first
+            del self._logins[next(iter(self._logins))]
+        return attempts, now
+
+    @staticmethod
+    def _forgetting_success(send: Send, attempts: deque[float], at: float) -> Send:
+        """A `send` that takes a successful login back off the count: only failed attempts
+        (and those still running) use up a client's attempts."""
+
+        async def forgetting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                with contextlib.suppress(ValueError):
+                    attempts.remove(at)
+            await send(message)
+
+        return forgetting
+
+    async def _bounded_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole request body, or None as soon as it is known to exceed the limit."""
+        limit = self.limits.max_body_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return None
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then the client's messages."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    payload = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

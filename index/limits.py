@@ -1,0 +1,73 @@
+"""Every cap on what a build reads, in one place, each with the reason for its value.
+
+A corpus is written by people and can be damaged or hostile: one file of 50 MB, one line
+of 2 MB, 100,000 copies of one FAQ entry. The caps keep the time and memory of a build
+bounded by these values instead of by the input; whatever a cap changes or leaves out is
+reported in the build summary and the manifest, never dropped silently.
+
+The code reads them as `limits.NAME` at call time, so that tests can lower them.
+"""
+
+MAX_FILE_BYTES = 20_000_000
+"""A file larger than 20 MB is not read.
+
+The largest real corpus files are article exports and FAQ tables of a few MB. A build needs
+some 15 times the size of ordinary text in memory (measured: 2 MB of German news text raise
+the peak by 30 MB with the tests' 64-dimensional vectors; the default model's 384 dimensions
+add about 10 MB per MB of text), so a file at the cap costs a few hundred MB, and the default
+model, embedding about 3.5 KB of text per second on two cores, needs more than an hour for
+it: a larger file is far more likely a dump or a mistake than an article."""
+
+MAX_CORPUS_BYTES = 100_000_000
+"""The files read add up to at most 100 MB; a file that would go beyond is not read.
+
+A build holds every passage, its sentences, vectors and BM25 tokens in memory at once: at
+some 25 times the text (see `MAX_FILE_BYTES`), 100 MB need about 2.5 GB of RAM, and the
+default model embeds them in about eight hours on two cores. A larger corpus needs another
+design (streaming, sharding), not a larger cap."""
+
+MAX_FILE_PARTS = 200_000
+"""A file with more than 200,000 lines (an HTML file: more than 200,000 `<`) is not read.
+
+Memory follows the number of parts more than the bytes: markdown-it makes three tokens of
+some 400 bytes of a one-word list item, BeautifulSoup some 1 KB of a tag (1 MB of `<p>x`:
+180 MB), and each FAQ row becomes a passage with its vectors. Measured at the cap with the
+tests' embedder, the worst files (one word per line or tag) take 0.4 to 0.9 GB and 50 to
+80 s; real files have a few thousand paragraphs, and a JSONL or CSV table of up to 200,000
+rows still fits. A text hard-wrapped at 72 characters reaches the cap at 14 MB: split it."""
+
+MAX_BLOCK_CHARS = 10_000
+"""A paragraph (or a line of a list) longer than 10,000 characters goes to sentence
+splitting in pieces of at most this length: cut at a line break, else after a sentence end,
+else at a space.
+
+SoMaJo tokenizes a paragraph as a whole and needs some 650 bytes of memory per character of
+it (measured: 200,000 characters, 128 MB; a paragraph of 1.1 MB, 640 MB), so this keeps one
+call near 6 MB. Long German paragraphs have 1,000 to 3,000 characters, and an FAQ answer of
+several paragraphs rarely more than 10,000, so real text is hardly ever cut; where it is,
+the cut falls between paragraphs or sentences, and the sentences come out as without it."""
+
+MAX_SENTENCE_CHARS = 2_000
+"""A "sentence" longer than 2,000 characters is cut at word boundaries into pieces of at
+most this length.
+
+A sentence is what answers quote and what is embedded, and the embedding models read about
+512 tokens, some 2,000 German characters: the rest of a longer one is not seen by the dense
+search, and only a list or table without full stops, or garbage, gets there. Real sentences
+come close: XQuAD-de has an enumeration of 1,341 characters, and cutting it at 1,000 cost
+answers (the English XQuAD questions answered fell below their 0.85 target, to 0.8496)."""
+
+MAX_HEADING_CHARS = 300
+"""A title, heading, FAQ question or document id longer than 300 characters is not used as
+one: a heading or question is indexed as text, a title is shortened at a word boundary, and
+a JSONL line with such an id is skipped.
+
+Real headings and questions have well under 150 characters. Title, heading and question
+together are embedded as a passage's context and repeated with every passage of their
+section, so each must stay short for the context to stay within `MAX_SENTENCE_CHARS`."""
+
+MAX_REPORTED_PER_FILE = 20
+"""At most 20 problems are reported per file, then one line "… and N more".
+
+Twenty lines show what is wrong with a file; a file with 100,000 bad lines would otherwise
+put 100,000 lines into the summary and the manifest."""

@@ -1,0 +1,208 @@
+"""The served app attacked as an anonymous visitor on 127.0.0.1 would: operator events,
+uploads, oversized and repeated requests, forged votes, reading files."""
+
+import json
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from bench.load import ask_over_http
+from bench.serve import event_numbers, memory_mib, queue_call, queue_join, serve_app
+from conftest import REPO
+
+pytestmark = pytest.mark.model
+
+PASSWORD = "served-safety-operator-secret"
+PUBLIC_EVENTS = {"respond", "respond_1", "ask_example", "ask_option", "vote", "answer"}
+DECLINED = "Wie backe ich einen Apfelkuchen mit Streuseln?"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, real_embedder):
+    """The app over its own copy of the seed index, with an operator password set."""
+    from index import build
+
+    root = tmp_path_factory.mktemp("served")
+    build(REPO / "data", root / "index", embedder=real_embedder)
+    env = {
+        "FAQBOT_INDEX_DIR": str(root / "index"),
+        "FAQBOT_DATA_DIR": str(REPO / "data"),
+        "FAQBOT_LOG_DIR": str(root / "logs"),
+        "FAQBOT_ADMIN_PASSWORD": PASSWORD,
+        "GRADIO_TEMP_DIR": str(root / "gradio"),
+    }
+    with serve_app(env) as served:
+        yield SimpleNamespace(url=served.url, pid=served.pid, log=served.log, root=root)
+
+
+@pytest.fixture
+def http():
+    with httpx.Client(timeout=60) as client:
+        yield client
+
+
+def text_of(message: dict) -> str:
+    """A chat message's text as the page receives it (Gradio sends a list of parts)."""
+    return "".join(part.get("text", "") for part in message["content"])
+
+
+def built_at(app) -> str:
+    return json.loads((app.root / "index" / "manifest.json").read_text())["built_at"]
+
+
+def test_the_public_page_has_no_operator_events_and_no_server_paths(app, http):
+    config = http.get(f"{app.url}config")
+    assert set(event_numbers(http, app.url)) == PUBLIC_EVENTS
+    ids = {component.get("props", {}).get("elem_id") for component in config.json()["components"]}
+    assert not ids & {"rebuild", "status", "refresh"}
+    page = config.text + http.get(app.url).text
+    for path in (app.root, REPO, Path.home()):
+        assert str(path) not in page
+
+
+@pytest.mark.parametrize("fn_index", range(6))
+def test_anonymous_calls_to_operator_events_are_refused_by_the_server(app, http, fn_index):
+    before = built_at(app)
+    joined = queue_join(http, f"{app.url}admin/", fn_index, [], uuid.uuid4().hex)
+    assert joined.status_code == 401
+    assert http.get(f"{app.url}admin/config").status_code == 401
+    assert built_at(app) == before
+
+
+def test_an_operator_rebuilds_after_logging_in(app, http):
+    before = built_at(app)
+    login = http.post(f"{app.url}admin/login", data={"username": "admin", "password": PASSWORD})
+    assert login.status_code == 200
+    events = event_numbers(http, f"{app.url}admin/")
+    (status,) = queue_call(http, f"{app.url}admin/", events["rebuild"], [], uuid.uuid4().hex)
+    assert "Passagen" in status and "fehlgeschlagen" not in status
+    assert built_at(app) != before
+    reply = ask_over_http(http, app.url, "Was ist NATO 3.0?", uuid.uuid4().hex)
+    assert "europäischer Führung" in reply["text"]
+
+
+def test_password_guessing_is_slowed_down(app, http):
+    wrong = {"username": "admin", "password": "not-the-password"}
+    codes = [http.post(f"{app.url}admin/login", data=wrong).status_code for _ in range(11)]
+    assert set(codes[:-1]) == {400} and codes[-1] == 429
+
+
+def test_uploads_are_refused_and_nothing_is_stored(app, http):
+    def fifty_megabytes():
+        for _ in range(50):
+            yield b"\0" * 1_000_000
+
+    response = http.post(
+        f"{app.url}gradio_api/upload",
+        content=fifty_megabytes(),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 403
+    stored = [p for p in (app.root / "gradio").rglob("*") if p.is_file()]
+    assert stored == []
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", str(REPO / "app.py")])
+def test_files_of_the_server_cannot_be_read(app, http, path):
+    response = http.get(f"{app.url}gradio_api/file={path}")
+    assert response.status_code in (403, 404) and "root:" not in response.text
+
+
+@pytest.mark.parametrize("size", [10_000_000, 1_000_000, 70_000])
+def test_oversized_questions_are_refused_at_the_edge(app, http, size):
+    response = queue_join(http, app.url, 0, ["x" * size, None], uuid.uuid4().hex)
+    assert response.status_code == 413
+    assert response.json()["detail"] == "Die Anfrage ist zu groß."
+
+
+def test_a_long_question_is_cut_before_it_is_kept_or_logged(app, http):
+    question = DECLINED + " " + "Streusel " * 5_000  # 45 KB, within the body limit
+    history, cleared, *_ = queue_call(http, app.url, 0, [question, None], uuid.uuid4().hex)
+    assert cleared == "" and "nur den Anfang gelesen" in text_of(history[1])
+    assert len(text_of(history[0])) < 6_000  # at most 1,000 characters, entity-encoded
+    declined = (app.root / "logs" / "declined.jsonl").read_text(encoding="utf-8")
+    record = json.loads(declined.splitlines()[-1])
+    assert record["question"].startswith(DECLINED) and len(record["question"]) <= 1000
+
+
+def test_long_questions_do_not_grow_the_server(app, http):
+    long, huge = "Was ist Arctic Sentry? " + "Eis " * 10_000, "Eis " * 250_000
+    queue_call(http, app.url, 0, [long, None], uuid.uuid4().hex)
+    before = memory_mib(app.pid)
+    for _ in range(40):  # each in a session of its own: Gradio keeps 10,000 sessions
+        assert queue_join(http, app.url, 0, [huge, None], uuid.uuid4().hex).status_code == 413
+        queue_call(http, app.url, 0, [long, None], uuid.uuid4().hex)
+    assert memory_mib(app.pid) - before < 64  # 40 × 1 MB kept raw would be 40 MiB and more
+
+
+@pytest.mark.parametrize("path", ["/proc/self/environ", "/etc/passwd", "/dev/zero"])
+def test_a_forged_conversation_cannot_name_a_server_file(app, http, path):
+    """The page's copy of the chat is never read back: a file named in it is not copied
+    into Gradio's cache nor served, and the server keeps answering."""
+    file_part = {"type": "file", "file": {"path": path, "meta": {"_type": "gradio.FileData"}}}
+    forged = [{"role": "user", "content": [file_part]}]
+    session = uuid.uuid4().hex
+    joined = queue_join(http, app.url, 0, ["Was ist NATO 3.0?", forged], session)
+    if joined.status_code == 200:  # Gradio accepts the event and ignores the extra value
+        history, *_ = queue_call(http, app.url, 0, ["Was ist NATO 3.0?", forged], session)
+        assert path not in json.dumps(history) and "europäischer Führung" in text_of(history[1])
+    cached = [p.name for p in (app.root / "gradio").rglob("*") if p.is_file()]
+    assert Path(path).name not in cached
+    assert ask_over_http(http, app.url, "Was ist NATO 3.0?", session)["answered"]
+
+
+def test_one_vote_per_answer_and_session_and_none_on_answers_of_others(app, http):
+    from bot.feedback import FeedbackLog
+
+    votes_log = FeedbackLog(app.root / "logs")
+    before = votes_log.vote_counts()
+    session = uuid.uuid4().hex
+    events = event_numbers(http, app.url)
+    history, *_ = queue_call(
+        http, app.url, events["respond"], ["Was ist Arctic Sentry?", None], session
+    )
+    like = {"index": 1, "value": text_of(history[1]), "liked": True}
+    for _ in range(30):
+        queue_call(http, app.url, events["vote"], [None, None], session, like)
+    assert votes_log.vote_counts().up == before.up + 1
+    queue_call(http, app.url, events["vote"], [None, None], session, {**like, "liked": False})
+    after = votes_log.vote_counts()
+    assert (after.up, after.down) == (before.up, before.down + 1)  # the vote was changed
+
+    stranger = uuid.uuid4().hex  # never got this answer: the vote is not counted
+    queue_call(http, app.url, events["vote"], [None, None], stranger, like)
+    assert votes_log.vote_counts() == after
+
+
+def test_the_app_killed_during_a_rebuild_leaves_an_index_that_serves(tmp_path, real_embedder):
+    """SIGKILL of the app while its rebuild runs: the build's child process finishes or
+    not, and either way the index loads and a restarted app answers from it."""
+    import os
+    import signal
+
+    from index import build, load_index
+    from index.store import build_turn
+
+    build(REPO / "data", tmp_path / "index", embedder=real_embedder)
+    env = {
+        "FAQBOT_INDEX_DIR": str(tmp_path / "index"),
+        "FAQBOT_DATA_DIR": str(REPO / "data"),
+        "FAQBOT_LOG_DIR": str(tmp_path / "logs"),
+        "FAQBOT_ADMIN_PASSWORD": PASSWORD,
+    }
+    with serve_app(env) as served, httpx.Client(timeout=60) as http:
+        login = {"username": "admin", "password": PASSWORD}
+        assert http.post(f"{served.url}admin/login", data=login).status_code == 200
+        admin = f"{served.url}admin/"
+        queue_join(http, admin, event_numbers(http, admin)["rebuild"], [], uuid.uuid4().hex)
+        time.sleep(3)  # the child is loading the model or embedding
+        os.kill(served.pid, signal.SIGKILL)
+    with build_turn(tmp_path / "index"):  # the orphaned build, if any, has ended
+        assert load_index(tmp_path / "index").manifest.documents == 1
+    with serve_app(env) as again, httpx.Client(timeout=60) as http:
+        reply = ask_over_http(http, again.url, "Was ist NATO 3.0?", uuid.uuid4().hex)
+        assert "europäischer Führung" in reply["text"]
