@@ -20,6 +20,8 @@ from pathlib import Path
 from statistics import median
 
 from bench.baseline import naive_baseline
+from bench.big_corpus import big_corpus_section
+from bench.load import flood_report, flooded_run
 from bench.metrics import (
     RetrievalScores,
     abstention_scores,
@@ -271,7 +273,24 @@ class Report:
         path.write_text("\n\n".join(self.sections) + "\n", encoding="utf-8")
 
 
-SECTIONS = ("xquad", "seed", "speed", "system", "scale")
+SECTIONS = ("xquad", "seed", "speed", "system", "scale", "flood", "corpus")
+
+
+def independent_sections(sections: set[str], quick: bool) -> list[str]:
+    """The sections that need no XQuAD and no shared index: each builds its own."""
+    found = []
+    if "flood" in sections:
+        seconds = 10 if quick else 30
+        alone, flooded, flood = flooded_run(clients=20, seconds=seconds, flood_seconds=seconds)
+        found.append(
+            f"### Under an anonymous flood\n\n20 clients ask through the API for {seconds} s "
+            "alone, then as long again while one more client floods every operator event, the "
+            "operator login and the upload endpoint (one app, one run).\n\n"
+            + flood_report(alone, flooded, flood)
+        )
+    if "corpus" in sections:
+        found.append("### A large corpus\n\n" + big_corpus_section(5 if quick else 50))
+    return found
 
 
 def seed_bots(models: dict[str, Embedder], workdir: Path) -> dict[str, tuple[Path, Bot]]:
@@ -340,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             sizes = (1_000, 5_000) if args.quick else (1_000, 10_000, 100_000)
             scale = scale_section(xquad, models[DEFAULT_MODEL].inner, sizes, plot_path)
             report.add("### Scale\n\n" + scale)
+        for section in independent_sections(sections, args.quick):
+            report.add(section)
     report.add(f"Whole run: {time.perf_counter() - started:.0f} s.")
     if report_path is not None:
         report.write(report_path)
