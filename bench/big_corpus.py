@@ -106,7 +106,7 @@ def big_corpus_section(files: int = 50) -> str:
     return (
         f"A corpus of {result.files} one-paragraph files, {result.corpus_mb:.0f} MB, built in a "
         "child process with a hashing embedder in place of the model (see "
-        "`bench/big_corpus.py`; progress bars on stderr): "
+        "`bench/big_corpus.py`): "
         f"**peak RSS {result.peak_rss_mib:,.0f} MiB**, {result.seconds:.0f} s. {first}"
     )
 

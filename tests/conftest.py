@@ -1,7 +1,10 @@
 """Shared fixtures: a deterministic fake embedder, small corpora, and isolated paths."""
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +43,28 @@ class FakeEmbedder:
         return vectors
 
 
+def write_file(path: Path, content: str | bytes) -> Path:
+    """Write `content` (UTF-8 if text) to `path`, making its directories."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def run_index(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python -m index ARGS` from the repository, offline, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "index", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+        timeout=300,
+    )
+
+
 FAKE_CALIBRATION = Calibration(
     features=("dense", "sentence", "coverage", "recognised", "foreign"),
     weights=(6.0, 4.0, 8.0, 0.0, 0.0),
@@ -67,6 +92,22 @@ def fake_builder(fake_embedder):
         return build(data_dir, index_dir, embedder=fake_embedder)
 
     return builder
+
+
+@pytest.fixture
+def fake_service(small_corpus, tmp_path, fake_embedder, fake_settings, fake_builder):
+    """A rebuildable `BotService` over `small_corpus`, with the fake model throughout."""
+    from bot.service import BotService
+    from index import build
+
+    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    return BotService(
+        tmp_path / "index",
+        small_corpus,
+        embedder=fake_embedder,
+        settings=fake_settings,
+        builder=fake_builder,
+    )
 
 
 @pytest.fixture

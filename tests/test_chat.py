@@ -14,7 +14,6 @@ from bot.core import BotSettings
 from bot.feedback import FeedbackLog
 from bot.service import BotService
 from conftest import FAKE_CALIBRATION
-from index import build
 
 FAKE_SETTINGS = BotSettings(calibration=FAKE_CALIBRATION)
 
@@ -99,15 +98,8 @@ def test_feedback_lines_are_valid_json_under_concurrent_writers(tmp_path):
 
 
 @pytest.fixture
-def service(small_corpus, tmp_path, fake_embedder, fake_builder):
-    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
-    return BotService(
-        tmp_path / "index",
-        small_corpus,
-        embedder=fake_embedder,
-        settings=FAKE_SETTINGS,
-        builder=fake_builder,
-    )
+def service(fake_service):
+    return fake_service
 
 
 def test_rebuild_swaps_to_the_new_index_and_new_documents_answer(service, small_corpus):

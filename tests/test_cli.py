@@ -1,24 +1,10 @@
 """`python -m index` end to end, with the real bundled model (offline)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO
-
-
-def run_index(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "index", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
-        timeout=300,
-    )
+from conftest import REPO, run_index
 
 
 @pytest.mark.model

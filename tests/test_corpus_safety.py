@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import index.loaders
-from conftest import REPO
+from conftest import REPO, run_index
+from conftest import write_file as write
 from index import build, limits
 from index.__main__ import summary
 from index.documents import BlockKind
@@ -29,15 +30,6 @@ TEXT = (
     "Wale leben in allen Ozeanen. Der Blauwal ist das größte Tier der Erde. "
     "Er frisst vor allem Krill, bis zu vier Tonnen am Tag."
 )
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def nested(tag: str, depth: int, inner: str) -> str:
@@ -60,17 +52,6 @@ class HostileBuild:
     info: str
     passages: str
     manifest: dict
-
-
-def run_index(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "index", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
-        timeout=180,  # the old code blocks on the FIFO forever
-    )
 
 
 def hostile_corpus(root: Path) -> tuple[Path, Path]:

@@ -13,21 +13,12 @@ from starlette.testclient import TestClient
 import app as web
 from bot import Answer, AnswerKind
 from bot.feedback import FeedbackLog
-from bot.service import BotService
 from bot.sessions import AnswerRegistry
-from index import build
 
 
 @pytest.fixture
-def service(small_corpus, tmp_path, fake_embedder, fake_settings, fake_builder):
-    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
-    return BotService(
-        tmp_path / "index",
-        small_corpus,
-        embedder=fake_embedder,
-        settings=fake_settings,
-        builder=fake_builder,
-    )
+def service(fake_service):
+    return fake_service
 
 
 @pytest.fixture

@@ -5,18 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_file
 from index.documents import BlockKind
 from index.loaders import DataDirError, load_corpus
 
 
 def write(directory: Path, name: str, content: str | bytes) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
+    return write_file(directory / name, content)
 
 
 def only_document(directory: Path):

@@ -21,6 +21,17 @@ PUBLIC_EVENTS = {"respond", "respond_1", "ask_example", "ask_option", "vote", "a
 DECLINED = "Wie backe ich einen Apfelkuchen mit Streuseln?"
 
 
+def served_env(root: Path) -> dict[str, str]:
+    """The app over `root/index`, logging to `root/logs`, caching to `root/gradio`."""
+    return {
+        "FAQBOT_INDEX_DIR": str(root / "index"),
+        "FAQBOT_DATA_DIR": str(REPO / "data"),
+        "FAQBOT_LOG_DIR": str(root / "logs"),
+        "FAQBOT_ADMIN_PASSWORD": PASSWORD,
+        "GRADIO_TEMP_DIR": str(root / "gradio"),
+    }
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, real_embedder):
     """The app over its own copy of the seed index, with an operator password set."""
@@ -28,13 +39,7 @@ def app(tmp_path_factory, real_embedder):
 
     root = tmp_path_factory.mktemp("served")
     build(REPO / "data", root / "index", embedder=real_embedder)
-    env = {
-        "FAQBOT_INDEX_DIR": str(root / "index"),
-        "FAQBOT_DATA_DIR": str(REPO / "data"),
-        "FAQBOT_LOG_DIR": str(root / "logs"),
-        "FAQBOT_ADMIN_PASSWORD": PASSWORD,
-        "GRADIO_TEMP_DIR": str(root / "gradio"),
-    }
+    env = served_env(root)
     with serve_app(env) as served:
         yield SimpleNamespace(url=served.url, pid=served.pid, log=served.log, root=root)
 
@@ -188,12 +193,7 @@ def test_the_app_killed_during_a_rebuild_leaves_an_index_that_serves(tmp_path, r
     from index.store import build_turn
 
     build(REPO / "data", tmp_path / "index", embedder=real_embedder)
-    env = {
-        "FAQBOT_INDEX_DIR": str(tmp_path / "index"),
-        "FAQBOT_DATA_DIR": str(REPO / "data"),
-        "FAQBOT_LOG_DIR": str(tmp_path / "logs"),
-        "FAQBOT_ADMIN_PASSWORD": PASSWORD,
-    }
+    env = served_env(tmp_path)
     with serve_app(env) as served, httpx.Client(timeout=60) as http:
         login = {"username": "admin", "password": PASSWORD}
         assert http.post(f"{served.url}admin/login", data=login).status_code == 200
