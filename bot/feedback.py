@@ -33,6 +33,7 @@ from filelock import FileLock
 
 from bot.inputs import MAX_QUESTION_CHARS
 from bot.types import Answer
+from index.config import whole_number
 
 log = logging.getLogger("faqbot.feedback")
 
@@ -65,14 +66,7 @@ def log_dir() -> Path:
 
 def log_max_bytes() -> int:
     """`$FAQBOT_LOG_MAX_BYTES`, else 10 MiB: the size no log file grows beyond."""
-    raw = os.environ.get(MAX_BYTES_ENV) or str(DEFAULT_MAX_BYTES)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"${MAX_BYTES_ENV} must be a number of bytes, not {raw!r}") from None
-    if value < MIN_MAX_BYTES:
-        raise ValueError(f"${MAX_BYTES_ENV} must be at least {MIN_MAX_BYTES} bytes, got {value}")
-    return value
+    return whole_number(MAX_BYTES_ENV, DEFAULT_MAX_BYTES, MIN_MAX_BYTES, "bytes")
 
 
 def json_line(record: dict[str, Any]) -> bytes:

@@ -43,13 +43,19 @@ corpus peaks at 1.7 GB of address space (0.6 GB resident) with either bundled mo
 app on a machine of 8 GB or more."""
 
 
+def whole_number(env: str, default: int, minimum: int, unit: str) -> int:
+    """`$env` as a whole number of `unit`, else `default`; a `ValueError` that names the
+    variable if it is not a number or below `minimum`."""
+    raw = os.environ.get(env) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"${env} must be a number of {unit}, not {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"${env} must be at least {minimum} {unit}, got {value}")
+    return value
+
+
 def build_memory_bytes() -> int:
     """`$FAQBOT_BUILD_MEMORY_MB` (MiB), else 4096 MiB."""
-    raw = os.environ.get(BUILD_MEMORY_ENV) or str(DEFAULT_BUILD_MEMORY_MB)
-    try:
-        megabytes = int(raw)
-    except ValueError:
-        raise ValueError(f"${BUILD_MEMORY_ENV} must be a number of MiB, not {raw!r}") from None
-    if megabytes < 256:
-        raise ValueError(f"${BUILD_MEMORY_ENV} must be at least 256 MiB, got {megabytes}")
-    return megabytes * 2**20
+    return whole_number(BUILD_MEMORY_ENV, DEFAULT_BUILD_MEMORY_MB, 256, "MiB") * 2**20
