@@ -199,8 +199,12 @@ class AdminHandlers:
         self.service = service
         self.feedback = feedback
 
-    def status(self) -> str:
-        lines = [status_markdown(self.service.status(), str(self.service.data_dir))]
+    def _index_status(self) -> str:
+        return status_markdown(self.service.status(), str(self.service.data_dir))
+
+    def _log_status(self) -> list[str]:
+        """The votes as they stand and any failed log write: reads every vote file."""
+        lines = []
         try:
             votes = self.feedback.vote_counts()
             lines.append(
@@ -213,10 +217,14 @@ class AdminHandlers:
                 f"⚠️ **Protokoll:** {self.feedback.failures} Einträge konnten nicht geschrieben "
                 f"werden, zuletzt: {as_text(self.feedback.last_error)}"
             )
-        return "\n\n".join(lines)
+        return lines
+
+    def status(self) -> str:
+        return "\n\n".join([self._index_status(), *self._log_status()])
 
     def rebuild(self) -> Iterator[str]:
-        """Rebuild in the background and report its progress until it ends."""
+        """Rebuild in the background and report its progress until it ends; the logs are
+        read once, not at every progress report."""
         outcome: list[str] = []
 
         def run() -> None:
@@ -228,10 +236,11 @@ class AdminHandlers:
                 log.exception("rebuild failed")
                 outcome.append(f"❌ Neuaufbau fehlgeschlagen: {as_text(type(error).__name__)}")
 
+        log_status = self._log_status()
         worker = threading.Thread(target=run, name="rebuild", daemon=True)
         worker.start()
         while worker.is_alive():
-            yield self.status()
+            yield "\n\n".join([self._index_status(), *log_status])
             worker.join(STATUS_INTERVAL_SECONDS)
         yield "\n\n".join([*outcome, self.status()])
 
