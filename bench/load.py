@@ -52,7 +52,9 @@ def questions() -> list[str]:
     return [item["question"] for item in data["in_scope"]] + data["out_of_scope"]
 
 
-def ask_over_http(http: "httpx.Client", url: str, question: str, session: str) -> dict:
+def ask_over_http(
+    http: "httpx.Client", url: str, question: str, session: str, deadline: float = 120
+) -> dict:
     """One question through Gradio's REST API: post it, then read the event stream.
 
     A client keeps its session, as `gradio_client` and browsers do; without one, Gradio
@@ -62,14 +64,17 @@ def ask_over_http(http: "httpx.Client", url: str, question: str, session: str) -
         f"{url}gradio_api/call/answer", json={"data": [question], "session_hash": session}
     )
     posted.raise_for_status()
-    stream = http.get(f"{url}gradio_api/call/answer/{posted.json()['event_id']}")
-    stream.raise_for_status()
     event, data = "", ""
-    for line in stream.text.splitlines():
-        if line.startswith("event:"):
-            event = line.removeprefix("event:").strip()
-        elif line.startswith("data:"):
-            data = line.removeprefix("data:").strip()
+    give_up = time.monotonic() + deadline  # heartbeats would keep a lost event open for ever
+    with http.stream("GET", f"{url}gradio_api/call/answer/{posted.json()['event_id']}") as stream:
+        stream.raise_for_status()
+        for line in stream.iter_lines():
+            if time.monotonic() > give_up:
+                raise TimeoutError(f"no answer to {question!r} after {deadline} s")
+            if line.startswith("event:"):
+                event = line.removeprefix("event:").strip()
+            elif line.startswith("data:"):
+                data = line.removeprefix("data:").strip()
     if event != "complete":
         raise RuntimeError(f"event {event!r}: {data[:200]}")
     (reply,) = json.loads(data)

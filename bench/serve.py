@@ -113,19 +113,35 @@ def queue_call(
     """Send one event and return its output, read from the session's event stream."""
     joined = queue_join(http, app_url, fn_index, data, session, event_data)
     joined.raise_for_status()
-    event_id = joined.json()["event_id"]
+    return event_output(http, app_url, session, joined.json()["event_id"])
+
+
+def event_output(
+    http: "httpx.Client", app_url: str, session: str, event_id: str, deadline: float = 120
+) -> list[Any]:
+    """The output of an event joined earlier, read from its session's event stream.
+
+    Gradio keeps one message queue per session and a stream that is closed while one of
+    the session's events still runs lingers on the server and takes the next messages: a
+    client waits for every event it joins before it joins the next. Heartbeats keep a
+    stream open for ever, so a message that never comes fails after `deadline` seconds
+    instead of hanging.
+    """
+    give_up = time.monotonic() + deadline
     url = f"{app_url}gradio_api/queue/data"
     with http.stream("GET", url, params={"session_hash": session}) as stream:
         for line in stream.iter_lines():
+            if time.monotonic() > give_up:
+                raise TimeoutError(f"event {event_id} not completed after {deadline} s")
             if not line.startswith("data:"):
                 continue
             message = json.loads(line.removeprefix("data:"))
             if message.get("event_id") != event_id or message.get("msg") != "process_completed":
                 continue
             if not message.get("success"):
-                raise RuntimeError(f"event {fn_index} failed: {message.get('output')}")
+                raise RuntimeError(f"event {event_id} failed: {message.get('output')}")
             return message["output"]["data"]
-    raise RuntimeError(f"the stream ended before event {fn_index} completed")
+    raise RuntimeError(f"the stream ended before event {event_id} completed")
 
 
 def event_numbers(http: "httpx.Client", app_url: str) -> dict[str, int]:

@@ -11,7 +11,14 @@ import httpx
 import pytest
 
 from bench.load import ask_over_http
-from bench.serve import event_numbers, memory_mib, queue_call, queue_join, serve_app
+from bench.serve import (
+    event_numbers,
+    event_output,
+    memory_mib,
+    queue_call,
+    queue_join,
+    serve_app,
+)
 from conftest import REPO
 
 pytestmark = pytest.mark.model
@@ -152,12 +159,12 @@ def test_a_forged_conversation_cannot_name_a_server_file(app, http, path):
     forged = [{"role": "user", "content": [file_part]}]
     session = uuid.uuid4().hex
     joined = queue_join(http, app.url, 0, ["Was ist NATO 3.0?", forged], session)
-    if joined.status_code == 200:  # Gradio accepts the event and ignores the extra value
-        history, *_ = queue_call(http, app.url, 0, ["Was ist NATO 3.0?", forged], session)
+    if joined.status_code == 200:  # Gradio accepts the event and ignores the forged value
+        history, *_ = event_output(http, app.url, session, joined.json()["event_id"])
         assert path not in json.dumps(history) and "europäischer Führung" in text_of(history[1])
     cached = [p.name for p in (app.root / "gradio").rglob("*") if p.is_file()]
     assert Path(path).name not in cached
-    assert ask_over_http(http, app.url, "Was ist NATO 3.0?", session)["answered"]
+    assert ask_over_http(http, app.url, "Was ist NATO 3.0?", uuid.uuid4().hex)["answered"]
 
 
 def test_one_vote_per_answer_and_session_and_none_on_answers_of_others(app, http):
