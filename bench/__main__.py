@@ -21,6 +21,7 @@ from statistics import median
 
 from bench.baseline import naive_baseline
 from bench.big_corpus import big_corpus_section
+from bench.dialogues import load_dialogues, score_dialogues
 from bench.load import flood_report, flooded_run
 from bench.metrics import (
     RetrievalScores,
@@ -167,6 +168,47 @@ def seed_section(bots: dict[str, Bot]) -> str:
     return table(header, rows)
 
 
+def dialogues_section(bots: dict[str, Bot], plain: Bot, repeats: int) -> str:
+    """Per model: follow-up turns answered with an expected fact (baseline: the same
+    questions without their history), follow-ups read with the earlier turns at all, and
+    independent turns answered exactly as without history; then the default model's
+    latency of a follow-up against a conversation's first question, timed in the same
+    passes over the dialogues."""
+    dialogues = load_dialogues()
+    rows = []
+    for name, bot in bots.items():
+        scores = score_dialogues(bot, dialogues)
+        rows.append([
+            name,
+            _share(scores.followups_expected, scores.followups),
+            _share(scores.followups_alone, scores.followups),
+            _share(scores.followups_tied, scores.followups),
+            _share(scores.independent_unchanged, scores.independent),
+        ])  # fmt: skip
+    header = ["model", "follow-ups: fact in answer", "baseline: the same without history",
+              "follow-ups: read with earlier turns", "independent: answer unchanged"]  # fmt: skip
+    followup, standalone = [], []
+    score_dialogues(plain, dialogues)  # warm-up
+    for _ in range(repeats):
+        scores = score_dialogues(plain, dialogues)
+        followup.extend(scores.followup_seconds)
+        standalone.extend(scores.standalone_seconds)
+    speeds = [
+        [f"follow-up with its history ({len(followup)})", *_ms(followup)],
+        [f"first question, no history ({len(standalone)})", *_ms(standalone)],
+    ]
+    return (
+        table(header, rows)
+        + "\n\n"
+        + table([f"{plain.embedder.name}, {repeats} passes", "median", "p95"], speeds)
+    )
+
+
+def _ms(seconds: Sequence[float]) -> list[str]:
+    measured = latency(seconds)
+    return [f"{measured.median_ms:.2f} ms", f"{measured.p95_ms:.2f} ms"]
+
+
 def timed(call: Callable[[str], object], questions: Sequence[str], repeats: int) -> list[float]:
     for question in questions:  # warm-up
         call(question)
@@ -273,7 +315,7 @@ class Report:
         path.write_text("\n\n".join(self.sections) + "\n", encoding="utf-8")
 
 
-SECTIONS = ("xquad", "seed", "speed", "system", "scale", "flood", "corpus")
+SECTIONS = ("xquad", "seed", "dialogues", "speed", "system", "scale", "flood", "corpus")
 
 
 def independent_sections(sections: set[str], quick: bool) -> list[str]:
@@ -301,6 +343,35 @@ def seed_bots(models: dict[str, Embedder], workdir: Path) -> dict[str, tuple[Pat
         build(REPO / "data", index_dir, embedder=embedder)
         indexed[name] = (index_dir, Bot.load(index_dir, embedder=embedder))
     return indexed
+
+
+def seed_article_sections(
+    sections: set[str],
+    seeds: dict[str, tuple[Path, Bot]],
+    models: dict[str, RememberingEmbedder],
+    quick: bool,
+) -> list[str]:
+    """The sections over the default corpus indexed with each model."""
+    bots = {name: bot for name, (_, bot) in seeds.items()}
+    seed_index, _ = seeds[DEFAULT_MODEL]
+    # Latencies with the real model: the benchmarks' remembering embedder would skip embedding.
+    plain = Bot.load(seed_index, embedder=models[DEFAULT_MODEL].inner)
+    found = []
+    if "seed" in sections:
+        found.append("### Seed article\n\n" + seed_section(bots))
+    if "dialogues" in sections:
+        found.append(
+            "### Conversations on the seed article (`tests/data/dialogues.json`)\n\n"
+            + dialogues_section(bots, plain, 2 if quick else 5)
+        )
+    if "speed" in sections:
+        found.append(
+            "### Speed\n\n"
+            + latency_section(plain, 3 if quick else 10)
+            + "\n\n"
+            + first_answer_section(seed_index, DEFAULT_MODEL, 3 if quick else 5)
+        )
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,18 +407,8 @@ def main(argv: list[str] | None = None) -> int:
                 report.add(section)
         seeds = seed_bots(models, workdir)
         seed_index, _ = seeds[DEFAULT_MODEL]
-        if "seed" in sections:
-            bots = {name: bot for name, (_, bot) in seeds.items()}
-            report.add("### Seed article\n\n" + seed_section(bots))
-        if "speed" in sections:
-            # The real model: the benchmarks' remembering embedder would skip the embedding.
-            plain = Bot.load(seed_index, embedder=models[DEFAULT_MODEL].inner)
-            report.add(
-                "### Speed\n\n"
-                + latency_section(plain, 3 if args.quick else 10)
-                + "\n\n"
-                + first_answer_section(seed_index, DEFAULT_MODEL, 3 if args.quick else 5)
-            )
+        for section in seed_article_sections(sections, seeds, models, args.quick):
+            report.add(section)
         if xquad is not None and "system" in sections:
             questions = [q.text for q in xquad.questions[:200]]
             costs = system_table(

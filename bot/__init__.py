@@ -6,9 +6,10 @@
 """
 
 import threading
+from collections.abc import Sequence
 
 from bot.core import Bot, BotSettings
-from bot.inputs import clean_question
+from bot.inputs import clean_history, clean_question
 from bot.types import Answer, AnswerKind, Hit
 from index import build, config, index_exists
 
@@ -30,7 +31,9 @@ def default_bot() -> Bot:
         return _default
 
 
-def answer(question: str) -> Answer:
-    """Answer `question` from the default index (see `default_bot`)."""
-    clean_question(question)  # a non-string is the caller's bug: TypeError before any loading
-    return default_bot().answer(question)
+def answer(question: str, history: Sequence[str] = ()) -> Answer:
+    """Answer `question` from the default index (see `default_bot`); `history`: the
+    conversation's earlier questions, oldest first (see `Bot.answer`)."""
+    clean_question(question)  # a caller's bug is a TypeError before any loading
+    clean_history(history)
+    return default_bot().answer(question, history)

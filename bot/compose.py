@@ -12,6 +12,23 @@ EMPTY_HINT = (
     "Ich antworte mit Zitaten aus den Quellen."
 )
 TRUNCATED_NOTICE = "Ihre Frage war länger als {limit} Zeichen; ich habe nur den Anfang gelesen."
+ABOUT_PREVIOUS = "Bezogen auf Ihre vorige Frage"
+"""A follow-up tied to a previous question that named nothing to quote."""
+
+
+def about(topic: tuple[str, ...]) -> str:
+    """How a follow-up was read: "Bezogen auf Mark Rutte"."""
+    return f"Bezogen auf {' und '.join(topic)}" if topic else ABOUT_PREVIOUS
+
+
+def read_as(question: str) -> str:
+    """How an ellipsis was read: "Verstanden als „Was forderte Boris Pistorius?“"."""
+    return f"Verstanden als „{question}“"
+
+
+def in_context(context: str, text: str) -> str:
+    """An answer that says first how its question was read: "Bezogen auf Mark Rutte: …"."""
+    return f"{context}: {text}"
 
 
 def unavailable(reason: str) -> str:

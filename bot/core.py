@@ -1,18 +1,20 @@
 """The bot: a question in, a German answer of cited source sentences out.
 
-question → clean → (greeting? empty?) → embed + analyze → rank → evidence → confidence
-→ FAQ answer, quoted sentences, or a decline with related questions.
+question → clean → (greeting? empty?) → read in its conversation (`bot.followup`) → embed
++ analyze → rank → evidence → confidence → FAQ answer, quoted sentences, or a decline with
+related questions.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from bot import compose
+from bot import compose, followup
 from bot.confidence import FEATURES, Evidence, confidence, gather_evidence
 from bot.extraction import ExtractionSettings, score_sentences, select_sentences
-from bot.inputs import MAX_QUESTION_CHARS, Question, clean_question
+from bot.inputs import MAX_QUESTION_CHARS, Question, clean_history, clean_question
 from bot.language import language_guess
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
 from bot.types import Answer, AnswerKind, Hit
@@ -121,25 +123,59 @@ class Bot:
 
     # ------------------------------------------------------------ answering
 
-    def answer(self, question: str) -> Answer:
-        """A German answer to `question`; never raises for a string (`TypeError` otherwise)."""
-        cleaned = clean_question(question, self.settings.max_question_chars)
-        notices = (
-            (compose.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars),)
-            if cleaned.truncated
-            else ()
-        )
+    def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """A German answer to `question`; never raises for a string (`TypeError` otherwise).
+
+        `history`: the conversation's earlier questions as typed, oldest first (the last
+        `MAX_HISTORY_TURNS` count). A follow-up ("Was hat er gesagt?") is read with the
+        previous turn's topic, and its answer says so (`Answer.context`); a question that
+        stands on its own is answered exactly as without history.
+        """
+        max_chars = self.settings.max_question_chars
+        cleaned = clean_question(question, max_chars)
+        earlier = [q.text for q in clean_history(history, max_chars) if self._sets_topic(q)]
+        notices = (compose.TRUNCATED_NOTICE.format(limit=max_chars),) if cleaned.truncated else ()
         if cleaned.is_empty:
             return Answer(compose.EMPTY_HINT, (), False, 0.0, AnswerKind.HINT)
         if cleaned.is_greeting:
             return self._greeting(cleaned)
-        reply = self._answer(cleaned)
+        if earlier:
+            reply = self._in_conversation(followup.resolve(cleaned.text, earlier))
+        else:
+            reply = self._answer(cleaned.text)
         if notices:
             return replace(reply, text=compose.with_notices(reply.text, notices), notices=notices)
         return reply
 
-    def _answer(self, cleaned: Question) -> Answer:
-        query = self._query(cleaned.text)
+    @staticmethod
+    def _sets_topic(earlier: Question) -> bool:
+        """A greeting or an empty message between questions says nothing about the topic."""
+        return not earlier.is_empty and not earlier.is_greeting
+
+    def _in_conversation(self, resolution: followup.Resolution) -> Answer:
+        """The first reading the sources answer, else the first reading's decline; a
+        reading is only asked (and embedded) when the one before it was not answered."""
+        first = self._read(resolution.readings[0], resolution.question)
+        if first.answered:
+            return first
+        later = (self._read(reading, resolution.question) for reading in resolution.readings[1:])
+        return next((reply for reply in later if reply.answered), first)
+
+    def _read(self, reading: followup.Reading, question: str) -> Answer:
+        """The answer to one reading. The earlier turn's topic finds the passages, but the
+        sentences to quote are the ones that answer the question as typed: with the topic
+        in the query, the sentence that names the topic most would win over the one that
+        answers ("Who leads it?" would quote what Arctic Sentry is)."""
+        reply = self._answer(reading.query, question if reading.context else "")
+        if not reading.context:
+            return reply
+        return replace(
+            reply, text=compose.in_context(reading.context, reply.text), context=reading.context
+        )
+
+    def _answer(self, text: str, sentences_for: str = "") -> Answer:
+        """The answer to `text`; its sentences chosen for `sentences_for` if given."""
+        query = self._query(text)
         ranked = self.retriever.rank(query)
         evidence = gather_evidence(query, ranked, self.retriever)
         sure = confidence(self.calibration, evidence)
@@ -162,7 +198,7 @@ class Bot:
             hit = hit_of(self.content.passages[best], ranked.fused[0])
             hit = replace(hit, quoted=((0, len(hit.text)),))
             return Answer(compose.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
-        return self._quoted(query, ranked, sure)
+        return self._quoted(self._query(sentences_for) if sentences_for else query, ranked, sure)
 
     def _quoted(self, query: Query, ranked: Ranked, sure: float) -> Answer:
         settings = self.settings.extraction

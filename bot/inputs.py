@@ -2,9 +2,13 @@
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_QUESTION_CHARS = 1000
+MAX_HISTORY_TURNS = 3
+"""Earlier questions of a conversation that are read: "er" rarely means something older,
+and the work per answer stays bounded however long the conversation grows."""
 
 _GREETING = re.compile(
     r"(?:hallo|hallöchen|hi|hey|moin|servus|grüß gott|grüezi|guten (?:morgen|tag|abend)|"
@@ -56,3 +60,21 @@ def clean_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
     if len(text) <= max_chars:
         return Question(text)
     return Question(text[:max_chars].rstrip(), truncated=True)
+
+
+def clean_history(
+    history: Sequence[str], max_chars: int = MAX_QUESTION_CHARS, turns: int = MAX_HISTORY_TURNS
+) -> tuple[Question, ...]:
+    """The last `turns` earlier questions (oldest first), each cleaned like a question.
+
+    Raises `TypeError` unless `history` is a sequence (not itself a string) of strings:
+    that is a caller's bug. Only the questions kept are looked at, so a long history costs
+    no more than a short one.
+    """
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise TypeError(f"history must be a sequence of str, not {type(history).__name__}")
+    kept = [history[i] for i in range(max(len(history) - turns, 0), len(history))]
+    for item in kept:
+        if not isinstance(item, str):
+            raise TypeError(f"history must hold str, not {type(item).__name__}")
+    return tuple(clean_question(item, max_chars) for item in kept)

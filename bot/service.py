@@ -7,13 +7,13 @@ started with, so no answer ever mixes old and new state.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.compose import unavailable
 from bot.core import Bot, BotSettings
-from bot.inputs import clean_question
+from bot.inputs import clean_history, clean_question
 from bot.types import Answer, AnswerKind
 from index import Manifest, config, read_manifest
 from index.embedding import Embedder, load_embedder
@@ -83,12 +83,15 @@ class BotService:
     def bot(self) -> Bot | None:
         return self._bot
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """`Bot.answer` of the current bot; `history`: the conversation's earlier questions
+        as typed, oldest first."""
         bot = self._bot  # one read: this answer uses one bot from start to end
         if bot is None:
-            clean_question(question)  # a non-string is still a TypeError
+            clean_question(question)  # a caller's bug is still a TypeError
+            clean_history(history)
             return Answer(unavailable(self._error), (), False, 0.0, AnswerKind.UNAVAILABLE)
-        return bot.answer(question)
+        return bot.answer(question, history)
 
     def status(self) -> Status:
         manifest = self._bot.content.manifest if self._bot is not None else None

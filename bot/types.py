@@ -64,6 +64,9 @@ class Answer:
     """Related questions from the corpus, offered when the bot declines."""
     notices: tuple[str, ...] = field(default=())
     """Remarks on the input, such as that it was shortened."""
+    context: str = ""
+    """How a follow-up was read in its conversation, in German ("Bezogen auf Mark Rutte");
+    the text begins with it. Empty when the question was answered as typed."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,4 +77,5 @@ class Answer:
             "citations": [hit.to_json() for hit in self.citations],
             "suggestions": list(self.suggestions),
             "notices": list(self.notices),
+            "context": self.context,
         }

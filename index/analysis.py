@@ -35,6 +35,11 @@ _STOPWORDS = frozenset(
 )
 
 
+def is_stopword(word: str) -> bool:
+    """A word BM25 ignores: German and English stopwords and question words, any case."""
+    return word.casefold() in _STOPWORDS
+
+
 class GermanAnalyzer:
     """Turns text into BM25 terms; the same analyzer must serve the index and its queries."""
 
