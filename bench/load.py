@@ -61,7 +61,7 @@ def ask_over_http(
     opens (and keeps, up to its `state_session_capacity`) a new session per request.
     """
     posted = http.post(
-        f"{url}gradio_api/call/answer", json={"data": [question], "session_hash": session}
+        f"{url}gradio_api/call/answer", json={"data": [question, None], "session_hash": session}
     )
     posted.raise_for_status()
     event, data = "", ""

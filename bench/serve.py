@@ -144,6 +144,17 @@ def event_output(
     raise RuntimeError(f"the stream ended before event {event_id} completed")
 
 
+def chat_turn(
+    http: "httpx.Client", app_url: str, question: str, session: str
+) -> tuple[list[Any], list[Any]]:
+    """One question as the chat page asks it: `ask` shows it at once, then `respond`
+    answers it in the session's conversation (the page chains the two). Returns both
+    events' outputs."""
+    events = event_numbers(http, app_url)
+    shown = queue_call(http, app_url, events["ask"], [question, None], session)
+    return shown, queue_call(http, app_url, events["respond"], [None, None], session)
+
+
 def event_numbers(http: "httpx.Client", app_url: str) -> dict[str, int]:
     """The page's events (`fn_index` numbers) by their API name, as listed in /config."""
     config = http.get(f"{app_url}config").json()

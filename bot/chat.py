@@ -1,57 +1,87 @@
-"""Answers as chat messages: every user or document text is shown as text, never as markup.
+"""Answers as chat messages: the text exactly as typed or quoted, and safe in a browser.
 
-The chat renders Markdown and HTML, so text from users and documents is entity-encoded
-character by character (`as_text`): a `<script>`, an `<img onerror=…>`, `**bold**` or a
-`[link](…)` arrives in the browser as the characters it is made of. Only the few tags
-this module writes itself (`<mark>`, `<div class>`, `<small>`) are markup.
+The chat shows each message as sanitized HTML without Markdown (`render_markdown=False`).
+So user and document text needs escaping only where HTML would read it as markup: a `<`
+that opens a tag and a `&` that opens a character reference (`shown`). `<script>` or
+`<img onerror=…>` arrive as the characters they are made of, while German text with its
+commas, dashes, quotes, `&`, `§` and `%` stays as typed, for the eye, the copy button and
+the screen reader alike. Only the few tags this module writes itself (`<a>` to the source
+pages, `<mark>`, `<p>`, `<br>`, `<em>`) are markup.
 """
 
 import re
 from typing import Any
 
-from bot.types import Answer, AnswerKind, Hit
+from bot.sources import source_label, source_link
+from bot.types import Answer, Hit
 
-_MARKUP = re.compile(r"[^\w\s]|_", re.UNICODE)
-"""Every character that Markdown, HTML or LaTeX could read as syntax: all punctuation."""
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_REFERENCE = re.compile(r"&(?=[A-Za-z#])")
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+THINKING_MESSAGE: dict[str, Any] = {
+    "role": "assistant",
+    "content": "",
+    "metadata": {"title": "Ich suche in den Quellen …", "status": "pending"},
+}
+"""Shown under the question until its answer replaces it."""
 
 
-def as_text(text: str) -> str:
-    """`text` encoded so that any Markdown/HTML renderer shows exactly these characters."""
-    return _MARKUP.sub(lambda match: f"&#{ord(match.group())};", text)
+def shown(text: str) -> str:
+    """`text` as HTML that displays exactly these characters."""
+    return _TAG_OPEN.sub("&lt;", _REFERENCE.sub("&amp;", text))
 
 
 def highlighted(hit: Hit) -> str:
     """The passage text with the quoted sentences marked."""
     parts, position = [], 0
     for start, end in sorted(hit.quoted):
-        parts.append(as_text(hit.text[position:start]))
-        parts.append(f"<mark>{as_text(hit.text[start:end])}</mark>")
+        parts.append(shown(hit.text[position:start]))
+        parts.append(f"<mark>{shown(hit.text[start:end])}</mark>")
         position = end
-    parts.append(as_text(hit.text[position:]))
+    parts.append(shown(hit.text[position:]))
     return "".join(parts)
 
 
+def _link(hit: Hit, text: str) -> str:
+    return f'<a href="{source_link(hit)}" target="_blank" rel="noopener">{text}</a>'
+
+
 def sources_html(citations: tuple[Hit, ...]) -> str:
+    """Each cited passage: a link to it in its document, labelled by number and source,
+    then the passage with the quoted sentences marked."""
     blocks = []
     for number, hit in enumerate(citations, start=1):
-        where = " · ".join(as_text(part) for part in (hit.title, hit.section, hit.source) if part)
-        question = f"<br><em>{as_text(hit.question)}</em>" if hit.question else ""
-        blocks.append(
-            f'<div class="faqbot-source"><strong>[{number}]</strong> <small>{where}</small>'
-            f"{question}<br>{highlighted(hit)}</div>"
-        )
-    return "\n".join(blocks)
+        question = f"<br><em>{shown(hit.question)}</em>" if hit.question else ""
+        label = _link(hit, f"[{number}] {shown(source_label(hit))}")
+        blocks.append(f'<p class="faqbot-source">{label}{question}<br>{highlighted(hit)}</p>')
+    return "".join(blocks)
+
+
+def _answer_html(reply: Answer) -> str:
+    """The answer's text, its [n] markers linked to their sources; a decline's suggested
+    questions are left to the buttons under it, so they are not listed twice."""
+    text = reply.text
+    if reply.suggestions:
+        offered = {f"- {question}" for question in reply.suggestions}
+        text = "\n".join(line for line in text.split("\n") if line not in offered)
+    html = shown(text)
+    if not reply.citations:
+        return html
+
+    def linked(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if 1 <= number <= len(reply.citations):
+            return _link(reply.citations[number - 1], match.group())
+        return match.group()
+
+    return _MARKER.sub(linked, html)
 
 
 def answer_messages(reply: Answer) -> list[dict[str, Any]]:
     """The assistant's messages for one answer: the answer, then a collapsed "Quellen" block
-    (if it cites anything). Suggested questions become clickable options."""
-    text = as_text(reply.text).replace("\n", "<br>")
-    css = "faqbot-declined" if reply.kind in (AnswerKind.DECLINED, AnswerKind.UNAVAILABLE) else ""
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": f'<div class="faqbot-answer {css}">{text}</div>',
-    }
+    (if it cites anything). Suggested questions become buttons."""
+    message: dict[str, Any] = {"role": "assistant", "content": _answer_html(reply)}
     if reply.suggestions:
         message["options"] = [{"value": s, "label": s} for s in reply.suggestions]
     messages = [message]
@@ -67,4 +97,4 @@ def answer_messages(reply: Answer) -> list[dict[str, Any]]:
 
 
 def user_message(question: str) -> dict[str, Any]:
-    return {"role": "user", "content": as_text(question)}
+    return {"role": "user", "content": shown(question)}

@@ -219,19 +219,28 @@ class FeedbackLog:
         return True
 
     def vote(
-        self, session: str, answer_id: str, question: str, reply: Answer, vote: str | None
+        self,
+        session: str,
+        answer_id: str,
+        question: str,
+        reply: Answer,
+        vote: str | None,
+        reason: str | None = None,
     ) -> bool:
         """Record `session`'s vote on the answer `answer_id`: "up", "down", or None when
-        it is taken back. Only the last one per session and answer counts (`vote_counts`).
-        False if it could not be written."""
+        it is taken back, and for "down" optionally what was missing. Only the last one per
+        session and answer counts (`vote_counts`). False if it could not be written."""
         if vote not in VOTES:
             raise ValueError(f"vote must be 'up', 'down' or None, not {vote!r}")
+        if reason is not None and (vote != "down" or not isinstance(reason, str)):
+            raise ValueError(f"only a 'down' vote has a reason, not {vote!r} with {reason!r}")
         return self._append(
             self.votes_path,
             {
                 "session": session[:MAX_ID_CHARS],
                 "answer_id": answer_id[:MAX_ID_CHARS],
                 "vote": vote,
+                "reason": reason[:MAX_ID_CHARS] if reason else None,
                 "question": question[:MAX_QUESTION_CHARS],
                 "answer": reply.text[:MAX_ANSWER_CHARS],
                 "kind": reply.kind.value,

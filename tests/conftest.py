@@ -165,3 +165,13 @@ def small_corpus(tmp_path, seed_text) -> Path:
         encoding="utf-8",
     )
     return data
+
+
+def converse(chat, question, token=None):
+    """One chat turn as the page sends it (`app.ChatHandlers`): the question shown at
+    once, then answered. Returns (chat messages, conversation token, records)."""
+    _, cleared, token, pending = chat.ask(question, token)
+    assert cleared == ""
+    history, records, token, pending = chat.respond(pending, token)
+    assert pending is None  # answered once
+    return history, token, records

@@ -18,8 +18,7 @@ HOSTILE_INPUTS = [
     pytest.param("Что такое НАТО? 北约是什么？ नाटो क्या है?", id="non-Latin"),
 ]
 
-BOUND_SECONDS = 5.0
-"""Each answer must come within this time (answers take milliseconds; this allows a
-noisy CI machine)."""
-
-RAW_TAGS = ("<script", "<img", "<style", "<iframe", "javascript:")
+BOUND_SECONDS = 30.0
+"""No input may hang the bot: answers take milliseconds, and a pathological one took
+minutes before inputs were capped; 30 s tells the two apart even on a CI machine busy
+with other work (how fast answers are is measured by `make bench`, not here)."""

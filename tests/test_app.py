@@ -56,6 +56,14 @@ def test_api_answers_with_citations_as_json(client):
     assert declined["answered"] is False and declined["citations"] == []
 
 
+def test_api_reads_a_follow_up_against_the_history_it_is_given(client):
+    first = "Wer führt die Mission Arctic Sentry?"
+    alone = client.predict("Und wo liegt es?", api_name="/answer")
+    follow_up = client.predict("Und wo liegt es?", [first], api_name="/answer")
+    assert follow_up["text"].startswith("Bezogen auf") and follow_up["answered"]
+    assert follow_up["context"] and not alone["text"].startswith("Bezogen auf")
+
+
 @pytest.mark.parametrize("question", HOSTILE_INPUTS)
 def test_api_survives_hostile_input(client, question):
     from bot.edge import EdgeLimits
@@ -85,21 +93,34 @@ def browser():
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--window-size=1200,1000",
-        "--lang=de-DE",
+        "--lang=en-US",
     ):  # fmt: skip
-        options.add_argument(argument)
+        options.add_argument(argument)  # English: the page must be German nonetheless
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
 
 
 def ask(driver, question: str) -> None:
+    """Type a question, send it, and wait until its answer has replaced the thinking note."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    def questions(d) -> int:
+        return len(d.find_elements(By.CSS_SELECTOR, "#chat .user-row"))
+
+    before = questions(driver)
     box = driver.find_element(By.CSS_SELECTOR, "#question textarea")
     box.send_keys(question)
     box.send_keys(Keys.ENTER)
+    wait_for(
+        driver,
+        lambda d: (
+            questions(d) > before
+            and "Ich suche in den Quellen" not in d.find_element(By.ID, "chat").text
+        ),
+    )
 
 
 def wait_for(driver, condition, seconds: float = 30):
@@ -108,13 +129,46 @@ def wait_for(driver, condition, seconds: float = 30):
     return WebDriverWait(driver, seconds).until(condition)
 
 
+def last_answer(chat):
+    """The text bubble of the newest answer (its sources are a second bubble)."""
+    from selenium.webdriver.common.by import By
+
+    row = chat.find_elements(By.CSS_SELECTOR, ".bot-row")[-1]
+    return row.find_element(By.CSS_SELECTOR, "[data-testid='bot']")
+
+
+def copied_text(browser, button) -> str:
+    """What a click on `button` puts into the clipboard, read back from it."""
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    button.click()
+    time.sleep(0.3)
+    return browser.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, (e) => done(`${e}`));"
+    )
+
+
+def assert_accessible_and_german(browser, where: str) -> None:
+    from browser_checks import axe_violations, describe, english_strings_on_page
+
+    assert not (found := axe_violations(browser)), f"axe {where}:\n{describe(found)}"
+    assert not (english := english_strings_on_page(browser)), f"English {where}: {english}"
+
+
 def test_chat_in_a_real_browser(served, browser):
+    """A new visitor's conversation, in a browser set to English: German page, follow-up,
+    sources, copying, hostile input, a decline, a vote, a reload, a new conversation."""
     from selenium.webdriver.common.by import By
 
     url, logs = served
     browser.get(url)
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
     chat = browser.find_element(By.ID, "chat")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    assert "NATO" in browser.title and "NATO" in browser.find_element(By.TAG_NAME, "h1").text
+    assert_accessible_and_german(browser, "on the start page")
 
     # Example questions on the start screen come from the corpus's FAQ; clicking one asks it.
     examples = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat button.example"))
@@ -122,21 +176,45 @@ def test_chat_in_a_real_browser(served, browser):
     next(e for e in examples if e.text == "Was ist Arctic Sentry?").click()
     wait_for(browser, lambda d: "Arktisregion" in chat.text)
 
-    # A typed question gets an answer and its collapsible sources, with the quote marked.
+    # A question and its follow-up, read against it.
     ask(browser, "Wer führt die Mission Arctic Sentry?")
     wait_for(browser, lambda d: "Joint Force Command Norfolk" in chat.text)
-    assert "Quellen (1)" in chat.text
+    ask(browser, "Und wo liegt es?")
+    wait_for(browser, lambda d: "Bezogen auf" in last_answer(chat).text)
+
+    # The sources: collapsed, the quote marked, a link that opens the document at it.
+    ask(browser, "Wer führt die Mission Arctic Sentry?")
     titles = chat.find_elements(By.CSS_SELECTOR, ".thought-group [role='button']")
     next(t for t in reversed(titles) if "Quellen" in t.text).click()
-    wait_for(
+    marks = wait_for(
         browser,
-        lambda d: any(
-            "Joint Force Command Norfolk" in mark.text  # .text is only what is visible
+        lambda d: [
+            mark  # .text is only what is visible
             for mark in chat.find_elements(By.CSS_SELECTOR, ".faqbot-source mark")
-        ),
+            if "Joint Force Command Norfolk" in mark.text
+        ],
     )
     if os.environ.get("FAQBOT_SCREENSHOT"):
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", marks[-1])
         browser.save_screenshot(os.environ["FAQBOT_SCREENSHOT"])
+    assert_accessible_and_german(browser, "after an answer with its sources open")
+    answer = last_answer(chat)
+    copy = chat.find_elements(By.CSS_SELECTOR, "button[aria-label='Antwort kopieren']")[-1]
+    copied = copied_text(browser, copy)
+    shown_text = answer.get_attribute("innerText").strip()
+    assert copied.startswith(shown_text), (copied, shown_text)
+    assert "<" not in copied and "&#" not in copied
+    source = marks[-1].find_element(By.XPATH, "./preceding::a[1]")
+    link = source.get_attribute("href")
+    browser.get(link)
+    target = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ":target"))
+    quoted = [mark.text for mark in target[0].find_elements(By.TAG_NAME, "mark")]
+    assert any("Joint Force Command Norfolk" in text for text in quoted), quoted
+
+    # Back at the chat, after a reload: the conversation is still there.
+    browser.get(url)
+    chat = wait_for(browser, lambda d: d.find_element(By.ID, "chat"))
+    wait_for(browser, lambda d: "Bezogen auf" in chat.text)
 
     # HTML in a question is shown as text and never runs.
     injection = "<img src=x onerror=alert(1)> <script>alert(2)</script> **fett**"
@@ -145,18 +223,64 @@ def test_chat_in_a_real_browser(served, browser):
     assert chat.find_elements(By.CSS_SELECTOR, ".message img, .message script") == []
     assert browser.execute_script("return typeof window.__faqbot_pwned") == "undefined"
 
-    # A question the sources do not answer is declined, set off from answers.
+    # A question the sources do not answer is declined; the suggestions are buttons only.
     ask(browser, "Wie backe ich einen Apfelkuchen?")
-    declined = wait_for(browser, lambda d: chat.find_elements(By.CSS_SELECTOR, ".faqbot-declined"))
-    assert "leider nichts gefunden" in declined[-1].text
+    wait_for(browser, lambda d: "leider nichts gefunden" in last_answer(chat).text)
+    options = chat.find_elements(By.CSS_SELECTOR, ".message-wrap button.option")
+    assert options and not any(o.text in last_answer(chat).text for o in options)
+    assert_accessible_and_german(browser, "after a decline")
 
-    # A vote lands in the feedback log.
-    browser.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Like']")[0].click()
+    # 👍 before 👎; a vote is thanked and logged with the conversation's id.
+    like = chat.find_elements(By.CSS_SELECTOR, "button[aria-label='Hilfreich']")[0]
+    dislike = chat.find_elements(By.CSS_SELECTOR, "button[aria-label='Nicht hilfreich']")[0]
+    assert like.location["x"] < dislike.location["x"]
+    like.click()
+    wait_for(browser, lambda d: "Danke" in d.find_element(By.TAG_NAME, "body").text)
     votes_path = Path(logs) / "feedback.jsonl"
     wait_for(browser, lambda d: votes_path.is_file() and votes_path.read_text().strip())
     vote = json.loads(votes_path.read_text().splitlines()[0])
-    assert vote["vote"] == "up" and vote["question"]
+    assert vote["vote"] == "up" and vote["question"] and len(vote["session"]) == 22
     assert (Path(logs) / "declined.jsonl").is_file()
+
+    # "Neues Gespräch" empties the chat, also after a reload.
+    browser.find_element(By.ID, "new").click()
+    wait_for(browser, lambda d: "Joint Force Command Norfolk" not in chat.text)
+    browser.get(url)
+    chat = wait_for(browser, lambda d: d.find_element(By.ID, "chat"))
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat button.example"))
+    assert "Joint Force Command Norfolk" not in chat.text
+
+
+def test_the_chat_on_a_phone(served, browser):
+    """At 390 px: no control smaller than 24 px, no nested scroll box, nothing English."""
+    from browser_checks import small_tap_targets
+    from selenium.webdriver.common.by import By
+
+    url, _ = served
+    metrics = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        browser.get(url)
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+        ask(browser, "Wer führt die Mission Arctic Sentry?")
+        chat = browser.find_element(By.ID, "chat")
+        wait_for(browser, lambda d: "Joint Force Command Norfolk" in chat.text)
+        titles = chat.find_elements(By.CSS_SELECTOR, ".thought-group [role='button']")
+        sources = next(t for t in reversed(titles) if "Quellen" in t.text)
+        sources.click()
+        if os.environ.get("FAQBOT_PHONE_SCREENSHOT"):
+            browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", sources)
+            browser.save_screenshot(os.environ["FAQBOT_PHONE_SCREENSHOT"])
+        assert not (small := small_tap_targets(browser)), small
+        scroll_boxes = browser.execute_script(
+            "return [...document.querySelectorAll('#chat *')].filter((e) => "
+            "['auto', 'scroll'].includes(getComputedStyle(e).overflowY) "
+            "&& e.scrollHeight > e.clientHeight + 1).length"
+        )
+        assert scroll_boxes == 0
+        assert_accessible_and_german(browser, "on a phone")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def test_operator_rebuilds_without_restart(served, browser):

@@ -1,19 +1,20 @@
 """Chat rendering, the feedback log, and the rebuildable service (fake embedder)."""
 
-import html
 import json
 import re
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from bot import Answer, AnswerKind, Hit
-from bot.chat import answer_messages, as_text, highlighted
+from bot.chat import answer_messages, highlighted, shown
 from bot.core import BotSettings
 from bot.feedback import FeedbackLog
 from bot.service import BotService
-from conftest import FAKE_CALIBRATION
+from bot.sources import source_link
+from conftest import FAKE_CALIBRATION, converse
 
 FAKE_SETTINGS = BotSettings(calibration=FAKE_CALIBRATION)
 
@@ -26,18 +27,36 @@ HOSTILE = [
 ]
 
 
+class Markup(HTMLParser):
+    """What a browser makes of an HTML fragment: its tags with their attributes, and the
+    text it shows (character references resolved)."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text = ""
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text += data
+
+
 @pytest.mark.parametrize("text", HOSTILE)
-def test_as_text_leaves_no_markup_characters(text):
-    encoded = as_text(text)
-    assert html.unescape(encoded) == text
-    outside_entities = re.sub(r"&#\d+;", "", encoded)
-    assert not set(outside_entities) & set("<>&*_[]()`#$\\{}")
+def test_shown_text_is_no_markup_and_reads_as_typed(text):
+    markup = Markup(shown(text))
+    assert markup.tags == [] and markup.text == text
 
 
-def test_as_text_keeps_letters_digits_and_any_script():
-    text = "Grüße 3,5 % שלום 日本 e\u0301 🙂"
-    assert as_text("Grüße 3") == "Grüße 3"
-    assert html.unescape(as_text(text)) == text
+@pytest.mark.parametrize(
+    "text",
+    ["Straße, Gedankenstrich – „Zitat“ & § 5 % 3 < 4 > 2", "Grüße 3,5 % שלום 日本 e\u0301 🙂"],
+)
+def test_plain_text_is_shown_exactly_as_typed(text):
+    assert shown(text) == text  # what is copied and read out is what is seen
 
 
 def hit(text="Satz eins. Satz zwei.", quoted=((11, 21),), **changes):
@@ -46,32 +65,45 @@ def hit(text="Satz eins. Satz zwei.", quoted=((11, 21),), **changes):
 
 
 def test_quoted_sentences_are_highlighted_in_the_passage():
-    assert highlighted(hit()) == "Satz eins&#46; <mark>Satz zwei&#46;</mark>"
+    assert highlighted(hit()) == "Satz eins. <mark>Satz zwei.</mark>"
 
 
-def test_answer_with_citations_has_a_collapsed_sources_block():
+def test_answer_markers_and_sources_link_to_the_cited_passage():
     reply = Answer("Satz zwei. [1]", (hit(),), True, 0.9)
     answer, sources = answer_messages(reply)
     assert answer["role"] == sources["role"] == "assistant"
-    assert "faqbot-declined" not in answer["content"]
+    answer_markup, sources_markup = Markup(answer["content"]), Markup(sources["content"])
+    assert answer_markup.text == reply.text  # the marker is a link, the text unchanged
+    (marker,) = [attrs for tag, attrs in answer_markup.tags if tag == "a"]
+    (source,) = [attrs for tag, attrs in sources_markup.tags if tag == "a"]
+    assert marker["href"] == source["href"] == source_link(hit())
     assert sources["metadata"] == {"title": "Quellen (1)", "status": "done"}
-    assert "<mark>" in sources["content"] and "d&#46;txt" in sources["content"]
+    assert "<mark>Satz zwei.</mark>" in sources["content"]
+    assert "[1] T › S" in sources_markup.text or "[1] T" in sources_markup.text
 
 
-def test_declined_answer_looks_different_and_offers_clickable_questions():
-    reply = Answer("Nichts gefunden.", (), False, 0.1, AnswerKind.DECLINED, ("Was ist X?",))
+def test_declined_answer_offers_its_questions_once_as_buttons():
+    reply = Answer(
+        "Nichts gefunden. Vielleicht:\n- Was ist X?\n- Was ist Y?",
+        (),
+        False,
+        0.1,
+        AnswerKind.DECLINED,
+        ("Was ist X?", "Was ist Y?"),
+    )
     (message,) = answer_messages(reply)
-    assert "faqbot-declined" in message["content"]
-    assert message["options"] == [{"value": "Was ist X?", "label": "Was ist X?"}]
+    assert message["content"] == "Nichts gefunden. Vielleicht:"
+    assert [option["value"] for option in message["options"]] == ["Was ist X?", "Was ist Y?"]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_document_text_is_rendered_as_text(text):
     reply = Answer(f"{text} [1]", (hit(text=text, quoted=((0, len(text)),)),), True, 0.9)
     for message in answer_messages(reply):
-        body = message["content"].replace("<mark>", "").replace("</mark>", "")
-        for tag in ("<script", "<img", "<style", "<a "):
-            assert tag not in body
+        markup = Markup(message["content"])
+        assert {tag for tag, _ in markup.tags} <= {"a", "mark", "p", "br", "em"}
+        assert all(attrs["href"].startswith("quelle/") for tag, attrs in markup.tags if tag == "a")
+        assert text in markup.text
 
 
 def test_feedback_lines_are_valid_json_under_concurrent_writers(tmp_path):
@@ -212,9 +244,8 @@ def test_app_shows_a_damaged_index_and_offers_the_rebuild(service, fake_embedder
     feedback = FeedbackLog(tmp_path / "logs")
     admin = AdminHandlers(broken, feedback)
     assert admin.status().startswith("⚠️ Kein Suchindex verfügbar")
-    history, *_ = ChatHandlers(broken, feedback).respond("Was ist Arctic Sentry?", [])
+    history, *_ = converse(ChatHandlers(broken, feedback), "Was ist Arctic Sentry?")
     assert "Ich kann gerade nicht antworten" in history[-1]["content"]
-    assert "faqbot-declined" in history[-1]["content"]
     *_, final_status = admin.rebuild()
     assert "Passagen" in final_status
     assert broken.answer("Was ist Arctic Sentry?").kind is AnswerKind.FAQ

@@ -3,8 +3,8 @@ votes once per answer and session, logs that fail without breaking answers, oper
 only behind a password."""
 
 import html
+import json
 import threading
-from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 import app as web
 from bot import Answer, AnswerKind
 from bot.feedback import FeedbackLog
-from bot.sessions import AnswerRegistry
+from bot.sessions import AnswerRegistry, Conversations
+from conftest import converse
 
 
 @pytest.fixture
@@ -31,22 +32,35 @@ def chat(service, feedback):
     return web.ChatHandlers(service, feedback)
 
 
-def visitor(session: str) -> SimpleNamespace:
-    return SimpleNamespace(session_hash=session)
-
-
 def like(index: int, liked) -> gr.LikeData:
     return gr.LikeData(None, {"index": index, "value": "…", "liked": liked})
 
 
-def test_a_session_keeps_answer_ids_and_the_server_the_bounded_question(chat):
+def test_a_conversation_keeps_a_token_and_the_server_the_bounded_question(chat):
     long = "Was kostet die Bahnreform? " + "Bahn " * 50_000
-    history, cleared, _, records = chat.respond(long, [], visitor("a"))
-    assert cleared == "" and set(records) == set(range(1, len(history)))  # all but the question
+    history, token, records = converse(chat, long)
+    assert set(records) == set(range(1, len(history)))  # every message but the question
     (answer_id,) = set(records.values())
-    given = chat.answers.given("a", answer_id)
-    assert given is not None and len(given.question) <= 1000
-    assert all(isinstance(value, str) and len(value) == 16 for value in records.values())
+    assert len(chat.answers.given(token, answer_id).question) <= 1000
+    assert isinstance(token, str) and len(token) == 22
+
+
+def test_the_question_shows_at_once_with_the_answer_pending(chat):
+    history, _, token, pending = chat.ask("  Was kostet die Bahnreform?  ", None)
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"] == "Was kostet die Bahnreform?"
+    assert history[1]["metadata"]["status"] == "pending"
+    assert token is None and len(chat.conversations) == 0  # an answer starts a conversation
+    answered, _, token, _ = chat.respond(pending, token)
+    assert answered[0] == history[0] and len(chat.conversations.answer_ids(token)) == 1
+
+
+@pytest.mark.parametrize("empty", ["", "   ", "\n\t"])
+def test_empty_input_adds_nothing(chat, empty):
+    before, token, _ = converse(chat, "Was kostet die Bahnreform?")
+    history, _, same, pending = chat.ask(empty, token)
+    assert history == before and same == token and pending is None
+    assert chat.respond(pending, token)[0] == before
 
 
 @pytest.mark.parametrize(
@@ -56,32 +70,49 @@ def test_a_session_keeps_answer_ids_and_the_server_the_bounded_question(chat):
         pytest.param([True, False], (0, 1), 2, id="a-changed-vote-replaces"),
         pytest.param([True, ""], (0, 0), 2, id="a-retraction-removes"),
         pytest.param([False, "", True], (1, 0), 3, id="retracted-then-liked"),
+        pytest.param([False, "Unvollständig"], (0, 1), 2, id="what-was-missing"),
         pytest.param(["Spam"], (0, 0), 0, id="unknown-feedback-ignored"),
     ],
 )
-def test_votes_count_once_per_answer_and_session(chat, feedback, votes, expected, lines):
-    *_, records = chat.respond("Was kostet die Bahnreform?", [], visitor("a"))
-    state = {}
+def test_votes_count_once_per_answer_and_conversation(chat, feedback, votes, expected, lines):
+    _, token, records = converse(chat, "Was kostet die Bahnreform?")
     for liked in votes:
-        state = chat.vote(records, state, visitor("a"), like(1, liked))
+        chat.vote(records, token, like(1, liked))
     counts = feedback.vote_counts()
     assert (counts.up, counts.down) == expected
     written = feedback.votes_path.read_text().splitlines() if feedback.votes_path.exists() else []
     assert len(written) == lines
+    assert all(json.loads(line)["session"] == token for line in written)
+
+
+def test_a_reason_is_logged_with_the_vote(chat, feedback):
+    _, token, records = converse(chat, "Was kostet die Bahnreform?")
+    chat.vote(records, token, like(1, "Quelle passt nicht"))
+    (line,) = feedback.votes_path.read_text().splitlines()
+    assert json.loads(line) | {"vote": "down", "reason": "Quelle passt nicht"} == json.loads(line)
 
 
 @pytest.mark.parametrize(
-    ("session", "index"),
+    ("other", "index"),
     [
-        pytest.param("b", 1, id="another-session"),
-        pytest.param("a", 0, id="the-question-itself"),
-        pytest.param("a", 99, id="no-such-message"),
+        pytest.param(True, 1, id="another-conversation"),
+        pytest.param(False, 0, id="the-question-itself"),
+        pytest.param(False, 99, id="no-such-message"),
     ],
 )
-def test_votes_on_answers_not_given_to_this_session_are_ignored(chat, feedback, session, index):
-    *_, records = chat.respond("Was kostet die Bahnreform?", [], visitor("a"))
-    assert chat.vote(records, {}, visitor(session), like(index, True)) == {}
+def test_votes_on_answers_not_given_to_this_conversation_are_ignored(chat, feedback, other, index):
+    _, token, records = converse(chat, "Was kostet die Bahnreform?")
+    if other:
+        _, token, _ = converse(chat, "Was kostet die Bahnreform?")
+    chat.vote(records, token, like(index, True))
     assert not feedback.votes_path.exists()
+
+
+@pytest.mark.parametrize("greeting", ["Hallo!", "Danke!"])
+def test_greetings_cannot_be_voted_on(chat, feedback, greeting):
+    _, token, records = converse(chat, greeting)
+    chat.vote(records, token, like(1, True))
+    assert records and not feedback.votes_path.exists()
 
 
 def test_the_server_forgets_the_oldest_answers_first():
@@ -93,12 +124,39 @@ def test_the_server_forgets_the_oldest_answers_first():
     assert registry.given("t", second) is None
 
 
+def test_the_server_forgets_the_oldest_conversations_and_turns_first():
+    conversations = Conversations(capacity=2, turns=3)
+    first, second = conversations.start(), conversations.start()
+    for number in range(5):
+        conversations.add(first, f"a{number}")  # the first becomes the newest
+    third = conversations.start()
+    assert conversations.answer_ids(first) == ("a2", "a3", "a4")
+    assert not conversations.known(second) and conversations.known(third)
+
+
+@pytest.mark.parametrize(
+    "stored", [None, "", 42, ["x"], "../../etc/passwd", "a" * 22, "<script>x</script>" * 2]
+)
+def test_a_reload_restores_only_a_conversation_the_server_knows(chat, stored):
+    assert chat.restore(stored) == ([], None, {})
+
+
+def test_a_reload_restores_the_conversation(chat):
+    before, token, records = converse(chat, "Was kostet die Bahnreform?")
+    assert chat.restore(token) == (before, token, records)
+
+
+def test_a_new_conversation_forgets_the_old_one(chat):
+    _, token, _ = converse(chat, "Was kostet die Bahnreform?")
+    assert chat.new_conversation(token) == ([], None, {})
+    assert chat.restore(token) == ([], None, {})
+
+
 def test_the_conversation_is_kept_by_the_server_as_answer_ids(chat):
-    conversation = []
+    token = None
     for number in range(web.MAX_TURNS + 3):
-        history, _, conversation, records = chat.respond(
-            f"Was kostet die Bahnreform? {number}", conversation, visitor("a")
-        )
+        history, token, records = converse(chat, f"Was kostet die Bahnreform? {number}", token)
+    conversation = chat.conversations.answer_ids(token)
     assert len(conversation) == web.MAX_TURNS  # the oldest turns dropped out
     questions = [m["content"] for m in history if m["role"] == "user"]
     assert len(questions) == web.MAX_TURNS and questions[-1].endswith(f"{web.MAX_TURNS + 2}")
@@ -106,11 +164,29 @@ def test_the_conversation_is_kept_by_the_server_as_answer_ids(chat):
     assert set(records.values()) == set(conversation)
 
 
+def test_follow_ups_are_read_against_the_earlier_questions(chat, monkeypatch):
+    asked = []
+    real = chat.service.answer
+    monkeypatch.setattr(
+        chat.service, "answer", lambda q, history=(): asked.append(list(history)) or real(q)
+    )
+    token = None
+    for question in ["Erste?", "Zweite?", "Dritte?", "Vierte?", "Fünfte?"]:
+        _, token, _ = converse(chat, question, token)
+    assert asked[0] == [] and asked[1] == ["Erste?"]
+    assert asked[-1] == ["Zweite?", "Dritte?", "Vierte?"]  # the last few only
+
+
+@pytest.mark.parametrize("history", ["Erste?", [1, 2], [None], {"q": "Erste?"}])
+def test_the_api_refuses_a_history_that_is_no_list_of_questions(chat, history):
+    reply = chat.api_answer("Was kostet die Bahnreform?", history)
+    assert reply["text"] == web.HISTORY_REFUSED and not reply["answered"]
+
+
 def test_a_vote_is_logged_at_most_a_few_times_per_answer(chat, feedback):
-    *_, records = chat.respond("Was kostet die Bahnreform?", [], visitor("a"))
-    state = {}
+    _, token, records = converse(chat, "Was kostet die Bahnreform?")
     for liked in [True, False] * 20:
-        state = chat.vote(records, state, visitor("a"), like(1, liked))
+        chat.vote(records, token, like(1, liked))
     assert len(feedback.votes_path.read_text().splitlines()) == web.MAX_VOTE_CHANGES
 
 
@@ -118,18 +194,17 @@ def test_a_failing_log_never_breaks_an_answer_and_the_operator_sees_it(service, 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     feedback = FeedbackLog(blocker / "logs")  # every write fails
-    history, *_ = web.ChatHandlers(service, feedback).respond(
-        "Wie backe ich einen Apfelkuchen?", [], visitor("a")
-    )
-    assert "faqbot-declined" in history[-1]["content"] and feedback.failures == 1
+    history, *_ = converse(web.ChatHandlers(service, feedback), "Wie backe ich einen Apfelkuchen?")
+    assert history[-1]["content"].startswith("Dazu habe ich") and feedback.failures == 1
     status = web.AdminHandlers(service, feedback).status()
     assert "1 Einträge konnten nicht geschrieben werden" in status
 
 
 @pytest.mark.parametrize("question", [None, 42, ["Frage"], {"text": "Frage"}])
-def test_forged_questions_get_a_german_reply(chat, question):
-    history, *_ = chat.respond(question, [], visitor("a"))
-    assert web.FAILED_MESSAGE.split(",")[0] in history[-1]["content"].replace("&#44;", ",")
+def test_forged_questions_add_nothing_to_the_chat(chat, question):
+    before, token, _ = converse(chat, "Was kostet die Bahnreform?")
+    assert converse(chat, question, token)[0] == before
+    assert chat.api_answer(question)["text"] == web.QUESTION_REFUSED
 
 
 def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(service, feedback):
@@ -193,7 +268,7 @@ def test_the_operator_password_comes_from_the_environment_and_must_be_long(
 
 
 def test_forged_answers_are_shown_as_failures_not_raised(service, feedback, monkeypatch):
-    def broken(question):
+    def broken(question, history=()):
         raise RuntimeError("index exploded")
 
     monkeypatch.setattr(service, "answer", broken)

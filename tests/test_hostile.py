@@ -9,7 +9,8 @@ import pytest
 import bot as bot_package
 from bot import AnswerKind, Bot
 from bot.service import BotService
-from hostile import BOUND_SECONDS, HOSTILE_INPUTS, RAW_TAGS
+from conftest import converse
+from hostile import BOUND_SECONDS, HOSTILE_INPUTS
 
 pytestmark = pytest.mark.model
 
@@ -77,12 +78,11 @@ def handlers(seed_index, real_embedder, tmp_path_factory):
 @pytest.mark.parametrize("question", HOSTILE_INPUTS)
 def test_chat_ui_gets_no_raw_html(handlers, question):
     started = time.perf_counter()
-    history, cleared, *_ = handlers.respond(question, [])
+    history, *_ = converse(handlers, question)
     assert time.perf_counter() - started < BOUND_SECONDS
-    assert cleared == "" and len(history) >= 2
+    assert len(history) >= 2 or not question.strip()  # empty input adds nothing
     for message in history:
-        body = re.sub(
-            r"</?(mark|strong|small|em|br|div)( class=\"[\w -]*\")?>", "", message["content"]
-        )
-        assert not any(tag in body.lower() for tag in RAW_TAGS), body[:200]
-        assert "<" not in body and ">" not in body
+        body = re.sub(r"</?(mark|em|br|p)( class=\"[\w -]*\")?>", "", message["content"])
+        body = re.sub(r'<a href="quelle/[\w?=&;,#.-]*" target="_blank" rel="noopener">', "", body)
+        body = body.replace("</a>", "")
+        assert not re.search(r"<[A-Za-z/!?]", body), body[:200]  # no tag but the bot's own

@@ -12,6 +12,7 @@ import pytest
 
 from bench.load import ask_over_http
 from bench.serve import (
+    chat_turn,
     event_numbers,
     event_output,
     memory_mib,
@@ -24,7 +25,11 @@ from conftest import REPO
 pytestmark = pytest.mark.model
 
 PASSWORD = "served-safety-operator-secret"
-PUBLIC_EVENTS = {"respond", "respond_1", "ask_example", "ask_option", "vote", "answer"}
+PUBLIC_EVENTS = {
+    *("ask", "ask_1", "ask_example", "ask_option", "respond", "respond_1", "respond_2"),
+    *("respond_3", "lambda", "lambda_1", "lambda_2", "lambda_3", "lambda_4", "js_fn"),
+    *("new_conversation", "new_conversation_1", "lambda_5", "vote", "restore", "answer"),
+}
 DECLINED = "Wie backe ich einen Apfelkuchen mit Streuseln?"
 
 
@@ -133,9 +138,9 @@ def test_oversized_questions_are_refused_at_the_edge(app, http, size):
 
 def test_a_long_question_is_cut_before_it_is_kept_or_logged(app, http):
     question = DECLINED + " " + "Streusel " * 5_000  # 45 KB, within the body limit
-    history, cleared, *_ = queue_call(http, app.url, 0, [question, None], uuid.uuid4().hex)
+    (_, cleared, *_), (history, *_) = chat_turn(http, app.url, question, uuid.uuid4().hex)
     assert cleared == "" and "nur den Anfang gelesen" in text_of(history[1])
-    assert len(text_of(history[0])) < 6_000  # at most 1,000 characters, entity-encoded
+    assert len(text_of(history[0])) <= 1_000
     declined = (app.root / "logs" / "declined.jsonl").read_text(encoding="utf-8")
     record = json.loads(declined.splitlines()[-1])
     assert record["question"].startswith(DECLINED) and len(record["question"]) <= 1000
@@ -143,11 +148,11 @@ def test_a_long_question_is_cut_before_it_is_kept_or_logged(app, http):
 
 def test_long_questions_do_not_grow_the_server(app, http):
     long, huge = "Was ist Arctic Sentry? " + "Eis " * 10_000, "Eis " * 250_000
-    queue_call(http, app.url, 0, [long, None], uuid.uuid4().hex)
+    chat_turn(http, app.url, long, uuid.uuid4().hex)
     before = memory_mib(app.pid)
-    for _ in range(40):  # each in a session of its own: Gradio keeps 10,000 sessions
+    for _ in range(40):  # each in a session of its own: Gradio keeps 2,000 sessions
         assert queue_join(http, app.url, 0, [huge, None], uuid.uuid4().hex).status_code == 413
-        queue_call(http, app.url, 0, [long, None], uuid.uuid4().hex)
+        chat_turn(http, app.url, long, uuid.uuid4().hex)
     assert memory_mib(app.pid) - before < 64  # 40 × 1 MB kept raw would be 40 MiB and more
 
 
@@ -158,10 +163,13 @@ def test_a_forged_conversation_cannot_name_a_server_file(app, http, path):
     file_part = {"type": "file", "file": {"path": path, "meta": {"_type": "gradio.FileData"}}}
     forged = [{"role": "user", "content": [file_part]}]
     session = uuid.uuid4().hex
-    joined = queue_join(http, app.url, 0, ["Was ist NATO 3.0?", forged], session)
+    events = event_numbers(http, app.url)
+    joined = queue_join(http, app.url, events["ask"], ["Was ist NATO 3.0?", forged], session)
     if joined.status_code == 200:  # Gradio accepts the event and ignores the forged value
-        history, *_ = event_output(http, app.url, session, joined.json()["event_id"])
-        assert path not in json.dumps(history) and "europäischer Führung" in text_of(history[1])
+        shown, *_ = event_output(http, app.url, session, joined.json()["event_id"])
+        answered, *_ = queue_call(http, app.url, events["respond"], [None, forged], session)
+        assert path not in json.dumps([shown, answered])
+        assert "europäischer Führung" in text_of(answered[1])
     cached = [p.name for p in (app.root / "gradio").rglob("*") if p.is_file()]
     assert Path(path).name not in cached
     assert ask_over_http(http, app.url, "Was ist NATO 3.0?", uuid.uuid4().hex)["answered"]
@@ -174,9 +182,7 @@ def test_one_vote_per_answer_and_session_and_none_on_answers_of_others(app, http
     before = votes_log.vote_counts()
     session = uuid.uuid4().hex
     events = event_numbers(http, app.url)
-    history, *_ = queue_call(
-        http, app.url, events["respond"], ["Was ist Arctic Sentry?", None], session
-    )
+    _, (history, *_) = chat_turn(http, app.url, "Was ist Arctic Sentry?", session)
     like = {"index": 1, "value": text_of(history[1]), "liked": True}
     for _ in range(30):
         queue_call(http, app.url, events["vote"], [None, None], session, like)
