@@ -1,9 +1,10 @@
-"""What the server remembers of the answers it gave: bounded, and by id.
+"""What the server remembers of its conversations: bounded, and by id.
 
-A chat session holds only answer ids (which message is which answer, and its vote); the
-question and the answer stay here, at most `capacity` of them, oldest forgotten first. So
-a visitor's memory footprint does not grow with what they send, and a vote can only be
-cast on an answer this server gave to this session.
+A conversation is a list of answer ids (`Conversations`) under an unguessable token,
+which is all the browser keeps; the questions, the answers and their votes stay here
+(`AnswerRegistry`), at most `capacity` answers, oldest forgotten first. So a visitor's
+memory footprint does not grow with what they send, and a vote can only be cast on an
+answer this server gave to this conversation.
 """
 
 import re

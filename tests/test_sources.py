@@ -3,6 +3,7 @@
 import html
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from bot import Bot, BotSettings, Hit
+from bot.core import hit_of as core_hit_of
 from bot.sources import (
     HEADERS,
     MAX_SPANS,
@@ -96,20 +98,7 @@ def passages_of(content, doc_id):
 
 
 def hit_of(passage, quoted=()):
-    return Hit(
-        doc_id=passage.doc_id,
-        text=passage.text,
-        title=passage.title,
-        section=passage.section,
-        source=passage.source,
-        score=1.0,
-        passage_id=passage.passage_id,
-        question=passage.question,
-        url=passage.url,
-        start=passage.start,
-        end=passage.end,
-        quoted=quoted,
-    )
+    return replace(core_hit_of(passage, 1.0), quoted=quoted)
 
 
 def get(client, link, base="http://testserver/"):
