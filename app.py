@@ -1,4 +1,5 @@
-"""faqbot's web server: the public chat at `/`, the operators' page at `/admin`.
+"""faqbot's web server: the public chat at `/`, the documents it cites at `/quelle/…`
+(`bot.sources`), the operators' page at `/admin`.
 
 `python app.py` (or `make run`) serves http://127.0.0.1:7860; GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT change host and port. The chat's answer function is also an API
@@ -7,7 +8,8 @@ endpoint: `gradio_client.Client(url).predict("Frage", api_name="/answer")`.
 The chat page has no administration at all: index status and rebuilds live on a second
 Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's login,
 which the server checks on every one of its routes. Every request first passes the edge
-(`bot.edge`): no uploads, bounded bodies, rate-limited logins.
+(`bot.edge`): no uploads, bounded bodies, rate-limited logins; Gradio's pages are served
+German whatever the browser's language (`bot.page`).
 """
 
 import hmac
