@@ -59,9 +59,11 @@ HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
 }
 """Sent with every page, errors included: should escaping ever fail, the browser still runs
-no script, loads nothing, and tells the original site nothing of the bot."""
+no script, loads nothing, and tells the original site nothing of the bot; and it asks
+again each time, so a page never outlives a rebuild of the index."""
 
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SPAN = re.compile(r"([0-9]{1,9})-([0-9]{1,9})")
