@@ -119,10 +119,10 @@ def german_page(page: bytes) -> bytes:
 
 
 class GermanPage:
-    """Rewrites Gradio's pages (GET of `pages`, text/html) with `german_page`. They are
-    asked for uncompressed, so the rewrite never has to decompress; every other response
-    passes untouched. (A HEAD of a page reports the length of the page before the
-    rewrite.)"""
+    """Rewrites Gradio's pages (GET and HEAD of `pages`, text/html) with `german_page`.
+    They are asked for uncompressed, so the rewrite never has to decompress, and a HEAD is
+    answered as the GET would be, so the lengths agree; every other response passes
+    untouched."""
 
     def __init__(self, app: ASGIApp, pages: tuple[str, ...] = ("/", "/admin/")) -> None:
         self.app = app
@@ -130,9 +130,15 @@ class GermanPage:
         """The paths of Gradio's pages; nothing else is read or changed."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in self.pages:
+        method = scope.get("method")
+        if (
+            scope["type"] != "http"
+            or method not in ("GET", "HEAD")
+            or scope["path"] not in self.pages
+        ):
             await self.app(scope, receive, send)
             return
+        head = method == "HEAD"
         headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
         started: Message = {}
         body: list[bytes] = []
@@ -149,6 +155,8 @@ class GermanPage:
                     started.update(message)
                 return
             if passing or message["type"] != "http.response.body":
+                if head and message["type"] == "http.response.body":
+                    message = {**message, "body": b""}
                 await send(message)
                 return
             body.append(message.get("body", b""))
@@ -157,6 +165,6 @@ class GermanPage:
             page = german_page(b"".join(body))
             kept = [(k, v) for k, v in started["headers"] if k != b"content-length"]
             await send({**started, "headers": [*kept, (b"content-length", b"%d" % len(page))]})
-            await send({"type": "http.response.body", "body": page})
+            await send({"type": "http.response.body", "body": b"" if head else page})
 
-        await self.app({**scope, "headers": headers}, receive, rewrite)
+        await self.app({**scope, "method": "GET", "headers": headers}, receive, rewrite)

@@ -54,6 +54,12 @@ def test_only_gradio_pages_are_rewritten_with_the_right_length(client, path, rew
     assert int(response.headers["content-length"]) == len(response.content)
 
 
+def test_a_head_of_a_page_gives_the_length_of_its_get(client):
+    head = client.head("/")
+    assert head.content == b""
+    assert int(head.headers["content-length"]) == len(client.get("/").content)
+
+
 def test_other_responses_pass_untouched(client):
     assert client.get("/api").text == "window.gradio_config"
     assert client.post("/").status_code == 405
