@@ -215,10 +215,15 @@ def test_an_independent_question_is_answered_as_without_history(two_topics):
     assert two_topics.answer(question, history) == two_topics.answer(question)
 
 
-def test_a_follow_up_embeds_one_query(two_topics, fake_embedder):
+def test_a_follow_up_embeds_its_reading_and_the_question_it_quotes_for(two_topics, fake_embedder):
+    """Two embeddings, not one per earlier turn: the reading finds the passages, the
+    question as typed chooses the sentences to quote."""
+    question = "Wie viele Besucher kommen dorthin?"
     before = len(fake_embedder.embedded)
-    two_topics.answer("Wie viele Besucher kommen dorthin?", ["Wann findet die Kieler Woche statt?"])
-    assert len(fake_embedder.embedded) == before + 1
+    reply = two_topics.answer(question, ["Wann findet die Kieler Woche statt?"])
+    assert reply.context and reply.citations
+    embedded = fake_embedder.embedded[before:]
+    assert len(embedded) == 2 and embedded[-1] == question and "Kieler Woche" in embedded[0]
 
 
 @pytest.mark.parametrize("history", ["Frage", [None]])
