@@ -87,6 +87,31 @@ class BlockKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Extracted:
+    """A file's text as its format reads it, before any interpretation: what every format
+    module hands to `structure`.
+
+    `elements` locate headings, paragraphs, list items and questions in `text`.
+    `page_starts` are the offsets in `text` where pages 2, 3, … begin (empty for formats
+    without pages), so that a passage can be cited with its page.
+    """
+
+    text: str
+    elements: tuple[Element, ...]
+    title: str = ""
+    page_starts: tuple[int, ...] = ()
+
+
+class FileProblem(Exception):
+    """A file (or one line of it) cannot be used; becomes a `Skipped` entry."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     """A paragraph, a list with its lead-in, a FAQ answer, or a sources list.
 

@@ -28,6 +28,7 @@ from index.documents import (
     Document,
     Element,
     ElementKind,
+    FileProblem,
     Skipped,
     bounded,
     capped_report,
@@ -42,15 +43,6 @@ from index.structure import structure
 
 class DataDirError(FaqbotError):
     """The data directory does not exist or is not a directory."""
-
-
-class FileProblem(Exception):
-    """A file (or one line of it) cannot be used; becomes a `Skipped` entry."""
-
-    def __init__(self, reason: str, line: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.line = line
 
 
 Loaded = tuple[list[Document], list[Skipped]]
