@@ -6,13 +6,14 @@ that opens a tag and a `&` that opens a character reference (`shown`). `<script>
 `<img onerror=…>` arrive as the characters they are made of, while German text with its
 commas, dashes, quotes, `&`, `§` and `%` stays as typed, for the eye, the copy button and
 the screen reader alike. Only the few tags this module writes itself (`<a>` to the source
-pages, `<mark>`, `<p>`, `<br>`, `<em>`) are markup.
+pages and to a source's web page, `<mark>`, `<p>`, `<br>`, `<em>`) are markup.
 """
 
 import re
+from html import escape
 from typing import Any
 
-from bot.sources import source_label, source_link
+from bot.sources import source_label, source_link, web_url
 from bot.types import Answer, Hit
 
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
@@ -47,13 +48,24 @@ def _link(hit: Hit, text: str) -> str:
     return f'<a href="{source_link(hit)}" target="_blank" rel="noopener">{text}</a>'
 
 
+def _original_link(hit: Hit) -> str:
+    """A link to the web page a passage was read from, if any (the label names its host)."""
+    url = web_url(hit.url)
+    if url is None:
+        return ""
+    return (
+        f' · <a href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+        "Originalseite ↗</a>"
+    )
+
+
 def sources_html(citations: tuple[Hit, ...]) -> str:
-    """Each cited passage: a link to it in its document, labelled by number and source,
-    then the passage with the quoted sentences marked."""
+    """Each cited passage: a link to it in its document, labelled by number and source (and a
+    link to the web page it comes from), then the passage with the quoted sentences marked."""
     blocks = []
     for number, hit in enumerate(citations, start=1):
         question = f"<br><em>{shown(hit.question)}</em>" if hit.question else ""
-        label = _link(hit, f"[{number}] {shown(source_label(hit))}")
+        label = _link(hit, f"[{number}] {shown(source_label(hit))}") + _original_link(hit)
         blocks.append(f'<p class="faqbot-source">{label}{question}<br>{highlighted(hit)}</p>')
     return "".join(blocks)
 

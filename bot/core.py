@@ -52,6 +52,8 @@ def hit_of(passage: Passage, score: float) -> Hit:
         url=passage.url,
         start=passage.start,
         end=passage.end,
+        first_page=passage.first_page,
+        last_page=passage.last_page,
     )
 
 

@@ -128,18 +128,32 @@ def source_label(hit: Hit) -> str:
 
     A CSV FAQ's title and section are its file name, so the plain list would read
     "kantine-faq · kantine-faq · kantine-faq.csv". The section is shown if it is not the
-    title; the file name if neither names it (a title "NATO-Krise 2026: …" names
-    "nato-krise-2026.txt"). Plain text: the caller escapes it.
+    title; the file name (a web page's host) if neither names it (a title "NATO-Krise 2026:
+    …" names "nato-krise-2026.txt"); the page of a PDF. Plain text: the caller escapes it.
     """
     parts: list[str] = []
     for part in (hit.title, hit.section):
         if part and _words(part) not in map(_words, parts):
             parts.append(part)
-    file_name = PurePosixPath(hit.source).name
+    file_name = origin_name(hit.source)
     stem = _words(PurePosixPath(file_name).stem)
     if file_name and not any(f" {stem} " in f" {_words(part)} " for part in parts):
         parts.append(file_name)
-    return " · ".join(parts)
+    return " · ".join([*parts, page_label(hit)] if hit.first_page else parts)
+
+
+def origin_name(source: str) -> str:
+    """A source's file name, or a web page's host: the address's last segment ("faq?id=3")
+    says nothing, the site does."""
+    url = web_url(source)
+    return (urlsplit(url).hostname or url) if url else PurePosixPath(source).name
+
+
+def page_label(hit: Hit) -> str:
+    """ "S. 4", or "S. 4–5" for a passage that runs onto the next page."""
+    if hit.last_page > hit.first_page:
+        return f"S. {hit.first_page}–{hit.last_page}"
+    return f"S. {hit.first_page}"
 
 
 # ---------------------------------------------------------------- the page
@@ -188,6 +202,8 @@ class _Segment:
     kind: BlockKind
     question: str
     passage_ids: tuple[str, ...]
+    page: int
+    """The page it begins on (PDF); 0 without pages."""
 
 
 def _segments(passages: Sequence[Passage]) -> list[_Segment]:
@@ -212,10 +228,20 @@ def _segments(passages: Sequence[Passage]) -> list[_Segment]:
                 last.kind,
                 last.question,
                 (*last.passage_ids, p.passage_id),
+                last.page,
             )
         else:
             segments.append(
-                _Segment(p.start, p.end, p.text, p.section, p.kind, p.question, (p.passage_id,))
+                _Segment(
+                    p.start,
+                    p.end,
+                    p.text,
+                    p.section,
+                    p.kind,
+                    p.question,
+                    (p.passage_id,),
+                    p.first_page,
+                )
             )
     return segments
 
@@ -266,9 +292,13 @@ def _segment_html(segment: _Segment, citation: _Citation | None, question_level:
 
 def _body_html(title: str, segments: list[_Segment], citation: _Citation | None) -> str:
     """The document's blocks, a heading wherever the section changes (the part before the
-    first heading has the title as its section, and the title is already the page's h1)."""
-    parts, section, headed = [], title, False
+    first heading has the title as its section, and the title is already the page's h1),
+    and a page mark where a PDF's next page begins, so that "S. 4" of a citation is found."""
+    parts, section, headed, page = [], title, False, 0
     for segment in segments:
+        if segment.page > page:
+            page = segment.page
+            parts.append(f'<p class="seite">S. {page}</p>')
         if segment.section != section:
             section = segment.section
             headed = bool(section) and section != title
@@ -278,7 +308,7 @@ def _body_html(title: str, segments: list[_Segment], citation: _Citation | None)
     return "\n".join(parts)
 
 
-def _web_url(url: str) -> str | None:
+def web_url(url: str) -> str | None:
     """`url` if it is a plain http(s) address, to be linked; None for anything else
     ("javascript:", "data:", white space or control characters anywhere)."""
     if not url or any(char.isspace() or not char.isprintable() for char in url):
@@ -291,16 +321,18 @@ def _web_url(url: str) -> str | None:
 
 
 def _origin_html(first: Passage) -> str:
-    file_name = _escape(PurePosixPath(first.source).name)
-    url = _web_url(first.url)
+    """Where the document comes from: its file, or the web page it was read from (linked)."""
+    url = web_url(first.url)
+    origin = "Webseite" if web_url(first.source) else "Datei"
+    named = f"{origin}: {_escape(origin_name(first.source))}"
     if url is None:
-        return f'<p class="herkunft">Datei: {file_name}</p>'
+        return f'<p class="herkunft">{named}</p>'
     host = _escape(urlsplit(url).hostname or "")
     link = (
         f'<a href="{_escape(url)}" rel="noopener noreferrer nofollow">'
         f"Originalquelle öffnen ({host})</a>"
     )
-    return f'<p class="herkunft">Datei: {file_name} · {link}</p>'
+    return f'<p class="herkunft">{named} · {link}</p>'
 
 
 def _citation(passages: Sequence[Passage], passage_id: str, spans: Sequence[Span]) -> _Citation:
@@ -380,6 +412,7 @@ a { color: var(--akzent); }
 nav, .herkunft, footer { color: var(--leise); font-size: .9375rem; }
 footer { margin-top: 3rem; border-top: 1px solid currentColor; padding-top: .5rem; }
 .stelle { white-space: pre-line; margin: 0 0 1rem; }
+.seite { color: #555; font-size: 0.85rem; border-top: 1px solid #ccc; margin: 1.5rem 0 0.5rem; }
 .stelle p { margin: 0; }
 .faq { margin-bottom: 1.25rem; }
 .ziel { border-left: 4px solid var(--akzent); padding-left: .75rem; scroll-margin-top: 1rem; }

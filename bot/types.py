@@ -27,6 +27,9 @@ class Hit:
     start: int = 0
     end: int = 0
     quoted: tuple[Span, ...] = ()
+    first_page: int = 0
+    """The pages the passage stands on (PDF), for the citation; 0 without pages."""
+    last_page: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,6 +4,7 @@ Loaders turn files into `Document`s; each document's text is the reference that 
 offset points into, so that a cited passage can always be found again in its source.
 """
 
+import bisect
 import hashlib
 import unicodedata
 from collections import defaultdict
@@ -92,8 +93,8 @@ class Extracted:
     module hands to `structure`.
 
     `elements` locate headings, paragraphs, list items and questions in `text`.
-    `page_starts` are the offsets in `text` where pages 2, 3, … begin (empty for formats
-    without pages), so that a passage can be cited with its page.
+    `page_starts` are the offsets in `text` where pages 1, 2, … begin (the first is 0;
+    empty for formats without pages), so that a passage can be cited with its page.
     """
 
     text: str
@@ -155,6 +156,12 @@ class Document:
     """How many lines of page furniture (share rows, slugs, "Verwandt") were left out."""
     capped: tuple[Capped, ...] = ()
     """What the caps of `index.limits` changed in it (an overlong title or heading)."""
+    page_starts: tuple[int, ...] = ()
+    """Where pages 1, 2, … begin in `text` (PDF: the first is 0); empty without pages."""
+
+    def page_at(self, offset: int) -> int:
+        """The page (from 1) that holds `offset`; 0 if the document has no pages."""
+        return bisect.bisect_right(self.page_starts, offset)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,3 +71,34 @@ MAX_REPORTED_PER_FILE = 20
 
 Twenty lines show what is wrong with a file; a file with 100,000 bad lines would otherwise
 put 100,000 lines into the summary and the manifest."""
+
+MAX_PDF_PAGES = 2_000
+"""A PDF of more than 2,000 pages is not read.
+
+Reading costs 0.06 to 0.17 s a page on one core (measured: a 36-page TeX manual 0.07 s,
+the seed PDF's dense article pages 0.15 s, 400 copies of them 70 s with a peak of 200 MB),
+so 2,000 pages take up to 6 minutes, less than embedding their text (some 4 MB, over
+20 minutes). A book has a few hundred pages; a longer PDF is more likely an archive of
+scans or a dump than a document to answer questions from: split it."""
+
+MAX_DOCX_UNPACKED_BYTES = 50_000_000
+"""A .docx whose parts add up to more than 50 MB unpacked is not read.
+
+A .docx is a zip archive, and a file within `limits.MAX_FILE_BYTES` can unpack to
+gigabytes of XML (300 MB of zeros compress to 300 KB). python-docx reads every part into
+memory and lxml holds the parsed XML at several times its size: measured peaks of 8 times
+the size of `word/document.xml` for ordinary paragraphs (13.7 MB: 114 MB, 8 s) and 17.5
+times for one-letter runs, the worst case (23 MB: 403 MB, 18 s). So the sizes the archive
+declares are checked before anything is unpacked (Python's zipfile never returns more than
+a member's declared size, so a member cannot lie its way past the check), and at the cap
+a file needs at most some 0.9 GB and 40 s, like the worst files at `limits.MAX_FILE_PARTS`.
+Real documents unpack to a few MB of XML; their images count with their own size, so a
+20 MB file of photos still fits."""
+
+MAX_URLS = 1_000
+"""At most 1,000 URLs are read from `urls.txt`; the rest are reported once and not fetched.
+
+Pages are fetched one after another: a real news page takes some 0.2 to 2 s to fetch and
+extract, so 1,000 pages add up to half an hour of a build, and a list of slow sites up to
+`index.web.PAGE_DEADLINE_SECONDS` each. A longer list is more likely a pasted sitemap than pages an
+editor chose (and `MAX_CORPUS_BYTES` caps their text anyway)."""

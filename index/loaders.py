@@ -28,6 +28,7 @@ from index.documents import (
     Document,
     Element,
     ElementKind,
+    Extracted,
     FileProblem,
     Skipped,
     bounded,
@@ -38,7 +39,10 @@ from index.documents import (
     shortened,
 )
 from index.errors import FaqbotError
+from index.pdf import pdf_text
 from index.structure import structure
+from index.web import FetchedPage, WebFetcher, main_content, url_list
+from index.word import docx_text
 
 
 class DataDirError(FaqbotError):
@@ -102,20 +106,14 @@ def plain_text_elements(text: str, infer_headings: bool = True) -> list[Element]
 
 
 def _document(
-    rel: str,
-    text: str,
-    elements: list[Element],
-    digest: str,
-    title: str = "",
-    url: str = "",
-    doc_id: str = "",
+    rel: str, extracted: Extracted, digest: str, url: str = "", doc_id: str = ""
 ) -> Document:
     """A document of file `rel`; its id is the file's path unless the file names one.
 
     A title longer than `limits.MAX_HEADING_CHARS` is shortened, as it is embedded and
     shown with every passage.
     """
-    found = structure(text, elements, title)
+    found = structure(extracted.text, list(extracted.elements), extracted.title)
     full_title = found.title or doc_id or rel
     capped = list(found.capped)
     if len(full_title) > limits.MAX_HEADING_CHARS:
@@ -125,18 +123,20 @@ def _document(
         doc_id=doc_id or rel,
         source=rel,
         title=shortened(full_title, limits.MAX_HEADING_CHARS),
-        text=text,
+        text=extracted.text,
         blocks=found.blocks,
         content_hash=digest,
         url=url,
         furniture=found.furniture,
         capped=tuple(capped),
+        page_starts=extracted.page_starts,
     )
 
 
 def load_plain_text(raw: bytes, rel: str) -> Loaded:
     text = decode(raw)
-    return [_document(rel, text, plain_text_elements(text), content_hash(text))], []
+    extracted = Extracted(text, tuple(plain_text_elements(text)))
+    return [_document(rel, extracted, content_hash(text))], []
 
 
 # ---------------------------------------------------------------- Markdown
@@ -176,7 +176,8 @@ def markdown_elements(text: str) -> list[Element]:
 
 def load_markdown(raw: bytes, rel: str) -> Loaded:
     text = decode(raw)
-    return [_document(rel, text, markdown_elements(text), content_hash(text))], []
+    extracted = Extracted(text, tuple(markdown_elements(text)))
+    return [_document(rel, extracted, content_hash(text))], []
 
 
 # ---------------------------------------------------------------- HTML
@@ -314,7 +315,7 @@ def html_text(markup: str) -> tuple[str, str, list[Element]]:
 def load_html(raw: bytes, rel: str) -> Loaded:
     markup = decode(raw)
     title, text, elements = html_text(markup)
-    return [_document(rel, text, elements, content_hash(markup), title)], []
+    return [_document(rel, Extracted(text, tuple(elements), title), content_hash(markup))], []
 
 
 # ---------------------------------------------------------------- FAQ tables (JSONL, CSV)
@@ -331,7 +332,7 @@ def faq_document(rel: str, pairs: list[tuple[str, str]]) -> Document:
             parts.append(value + "\n\n")
             offset += len(value) + 2
     text = "".join(parts)
-    return _document(rel, text, elements, content_hash(text), title=Path(rel).stem)
+    return _document(rel, Extracted(text, tuple(elements), Path(rel).stem), content_hash(text))
 
 
 def _utf8(number: int, *values: str) -> None:
@@ -356,8 +357,8 @@ def _jsonl_document(rel: str, number: int, line: str, record: dict[str, object])
         )
     title, url = str(record.get("title") or doc_id), str(record.get("url") or "")
     _utf8(number, text, doc_id, title, url)
-    elements = plain_text_elements(text, infer_headings=False)
-    return _document(rel, text, elements, content_hash(line), title, url, doc_id)
+    extracted = Extracted(text, tuple(plain_text_elements(text, infer_headings=False)), title)
+    return _document(rel, extracted, content_hash(line), url, doc_id)
 
 
 def _jsonl_line(rel: str, number: int, line: str) -> Document | tuple[str, str]:
@@ -456,6 +457,56 @@ def load_csv(raw: bytes, rel: str) -> Loaded:
     return ([faq_document(rel, pairs)] if pairs else []), skipped
 
 
+# ---------------------------------------------------------------- PDF and Word
+
+
+def load_pdf(raw: bytes, rel: str) -> Loaded:
+    extracted = pdf_text(raw)
+    return [_document(rel, extracted, content_hash(extracted.text))], []
+
+
+def load_docx(raw: bytes, rel: str) -> Loaded:
+    extracted = docx_text(raw)
+    return [_document(rel, extracted, content_hash(extracted.text))], []
+
+
+# ---------------------------------------------------------------- web pages
+
+URL_LIST = "urls.txt"
+"""The name of the file (in any directory of the corpus) that lists web pages to index."""
+
+
+def _web_document(page: FetchedPage) -> Document:
+    """A fetched page as a document: its main text, cited with its address and linked to
+    the address it was finally served from. Its hash is that of the text, so a page whose
+    ads or timestamps changed keeps its vectors."""
+    content = main_content(page)
+    title, text, elements = html_text(content.html)
+    extracted = Extracted(text, tuple(elements), content.title or title)
+    return _document(page.url, extracted, content_hash(text), page.final_url, page.url)
+
+
+def load_url_list(raw: bytes, rel: str, room: int) -> Loaded:
+    """The web pages listed in `rel`, fetched now, at most `room` bytes in all; a page that
+    cannot be fetched or read is skipped with its line and the reason."""
+    entries, problems = url_list(decode(raw))
+    skipped = [Skipped(rel, problem.reason, problem.line) for problem in problems]
+    documents: list[Document] = []
+    fetched = 0
+    with WebFetcher() as fetcher:
+        for entry in entries:
+            left = min(limits.MAX_FILE_BYTES, room - fetched)
+            try:
+                if left <= 0:
+                    raise FileProblem(_corpus_full(entry.url))
+                page = fetcher.fetch(entry.url, max_bytes=left)
+                fetched += len(page.body)
+                documents.append(_web_document(page))
+            except FileProblem as problem:
+                skipped.append(Skipped(rel, f"{entry.url}: {problem.reason}", entry.line))
+    return documents, skipped
+
+
 # ---------------------------------------------------------------- one file
 
 LOADERS: dict[str, Callable[[bytes, str], Loaded]] = {
@@ -466,8 +517,12 @@ LOADERS: dict[str, Callable[[bytes, str], Loaded]] = {
     ".htm": load_html,
     ".jsonl": load_jsonl,
     ".csv": load_csv,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
 }
 _MARKUP = {".html", ".htm"}
+_BINARY = {".pdf", ".docx"}
+"""Formats whose parts are not lines: their own caps bound them (`index.pdf`, `index.word`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,9 +539,20 @@ class DataFile:
     def suffix(self) -> str:
         return Path(self.source).suffix.lower()
 
+    @property
+    def is_url_list(self) -> bool:
+        return Path(self.source).name.lower() == URL_LIST
+
 
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:,.1f} MB"
+
+
+def _corpus_full(what: str) -> str:
+    return (
+        f"{what} would take the corpus beyond the cap of "
+        f"{_megabytes(limits.MAX_CORPUS_BYTES)} (index.limits.MAX_CORPUS_BYTES); not read"
+    )
 
 
 def _refusal(file: DataFile) -> Skipped | None:
@@ -517,6 +583,8 @@ def _read(file: DataFile) -> bytes:
 
 def _check_parts(raw: bytes, suffix: str) -> None:
     """Refuse a file with more lines (or HTML tags) than `limits.MAX_FILE_PARTS`."""
+    if suffix in _BINARY:
+        return
     parts, what = (raw.count(b"<"), "tags") if suffix in _MARKUP else (raw.count(b"\n"), "lines")
     if parts > limits.MAX_FILE_PARTS:
         raise FileProblem(
@@ -530,11 +598,14 @@ def _no_text(document: Document) -> str:
     return "no text to index" + (f" in document {document.doc_id!r}" if named else "")
 
 
-def load_file(file: DataFile) -> Loaded:
+def load_file(file: DataFile, room: int = limits.MAX_CORPUS_BYTES) -> Loaded:
     """Documents from one file, or the reason it yields none. Any error in reading or
     parsing the file skips the file, never the build; only `MemoryError` stops it, as the
     caps of `index.limits` leave it to a build whose memory was set too low (or is spent),
-    and skipping the file would index a corpus with holes."""
+    and skipping the file would index a corpus with holes.
+
+    A list of web pages (`URL_LIST`) fetches at most `room` bytes: what is left of the
+    corpus cap."""
     refusal = _refusal(file)
     if refusal is not None:
         return [], [refusal]
@@ -543,7 +614,10 @@ def load_file(file: DataFile) -> Loaded:
         if not raw.strip():
             return [], [Skipped(file.source, "empty file")]
         _check_parts(raw, file.suffix)
-        documents, skipped = LOADERS[file.suffix](raw, file.source)
+        if file.is_url_list:
+            documents, skipped = load_url_list(raw, file.source, room)
+        else:
+            documents, skipped = LOADERS[file.suffix](raw, file.source)
     except FileProblem as problem:
         return [], [Skipped(file.source, problem.reason, problem.line)]
     except OSError as error:
@@ -663,15 +737,13 @@ class _CorpusReader:
     def read(self, file: DataFile) -> None:
         if _refusal(file) is None:
             if self.bytes_read + file.size > limits.MAX_CORPUS_BYTES:
-                reason = (
-                    f"file of {_megabytes(file.size)} would take the corpus beyond the cap of "
-                    f"{_megabytes(limits.MAX_CORPUS_BYTES)} (index.limits.MAX_CORPUS_BYTES); "
-                    "not read"
-                )
+                reason = _corpus_full(f"file of {_megabytes(file.size)}")
                 self.skipped.append(Skipped(file.source, reason))
                 return
             self.bytes_read += file.size
-        loaded, problems = load_file(file)
+        loaded, problems = load_file(file, limits.MAX_CORPUS_BYTES - self.bytes_read)
+        if file.is_url_list:  # the pages' text is what the build holds
+            self.bytes_read += sum(len(d.text.encode("utf-8")) for d in loaded)
         self.skipped.extend(problems)
         for document in loaded:
             first = self.first_of_id.get(document.doc_id)

@@ -61,6 +61,9 @@ class Passage:
     sentences: tuple[Span, ...]
     question: str = ""
     url: str = ""
+    first_page: int = 0
+    """The page where the passage begins and where it ends (PDF); 0 without pages."""
+    last_page: int = 0
 
     @property
     def context(self) -> str:
@@ -131,6 +134,8 @@ def _block_passages(document: Document, block: Block, settings: ChunkSettings) -
                 sentences=tuple((s - begin, e - begin) for s, e in spans[first:last]),
                 question=block.question,
                 url=document.url,
+                first_page=document.page_at(block.start + begin),
+                last_page=document.page_at(block.start + finish - 1),
             )
         )
     return Split(tuple(passages), found.capped)

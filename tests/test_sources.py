@@ -17,13 +17,13 @@ from bot.sources import (
     HEADERS,
     MAX_SPANS,
     SourceError,
-    _web_url,
     document_id,
     document_key,
     source_label,
     source_link,
     source_page,
     source_routes,
+    web_url,
 )
 from conftest import FAKE_CALIBRATION, FakeEmbedder, write_file
 from index import ChunkSettings, build, load_index
@@ -199,7 +199,7 @@ def test_source_link_without_passage_names_the_document():
     ],
 )
 def test_only_http_urls_become_links(url, linked):
-    assert (_web_url(url) == url) is linked
+    assert (web_url(url) == url) is linked
 
 
 # ---------------------------------------------------------------- pages

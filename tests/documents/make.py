@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from index.documents import ElementKind  # noqa: E402
 from index.loaders import plain_text_elements  # noqa: E402
-from index.structure import FAQ_HEADING, is_furniture  # noqa: E402
+from index.structure import FAQ_HEADING, SOURCES_HEADING, is_furniture  # noqa: E402
 
 SEED = ROOT / "data" / "nato-krise-2026.txt"
 _LONG_WORD = re.compile(r"\w{14,}")
@@ -62,6 +62,8 @@ def _tag(kind: ElementKind, content: str, section: str, first: bool) -> str:
     """The tag an element of the seed's plain text becomes on the page."""
     if kind is ElementKind.HEADING and first:
         return "h1"
+    if kind is ElementKind.HEADING and SOURCES_HEADING.fullmatch(section):
+        return "p"  # the plain text's short source lines look like headings; they are items
     if kind is ElementKind.HEADING:
         return "h3" if FAQ_HEADING.search(section) and content.endswith("?") else "h2"
     return "li" if kind is ElementKind.LIST_ITEM else "p"
