@@ -3,7 +3,9 @@
 
 `python app.py` (or `make run`) serves http://127.0.0.1:7860; GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT change host and port. The chat's answer function is also an API
-endpoint: `gradio_client.Client(url).predict("Frage", api_name="/answer")`.
+endpoint: `gradio_client.Client(url).predict("Frage", api_name="/answer")`; beside the
+chat, a plain REST API (`bot.api`: `/api/answer`, `/api/search`, health, readiness,
+status, docs at `/api/docs`) and Prometheus metrics at `/metrics`.
 
 The chat page has no administration at all: index status and rebuilds live on a second
 Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's login,
@@ -31,7 +33,9 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
+from bot.api import API_DOCUMENTATION, API_PREFIX, install_api
 from bot.chat import THINKING_MESSAGE, answer_messages, shown, user_message
 from bot.edge import EdgeGuard
 from bot.feedback import FeedbackLog
@@ -435,8 +439,11 @@ def operator_check(password: str) -> Callable[[str, str], bool]:
 
 
 def make_server(service: BotService, feedback: FeedbackLog, password: str | None = None) -> FastAPI:
-    """One server: the edge in front, the operators' page (if a password is set), the chat."""
-    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    """One server: the edge in front, the REST API, the operators' page (if a password is
+    set), the chat."""
+    # The API's docs page with its scripts served from here: the intranet may have no CDN.
+    server = FastAPIOffline(**API_DOCUMENTATION, static_url=f"{API_PREFIX}/docs-assets")
+    install_api(server, service)  # before the chat's mount at "/", which takes every path
     shared = {"show_error": False, "footer_links": [], "css": CSS}
     mounted = []
     if password is not None:
@@ -449,7 +456,9 @@ def make_server(service: BotService, feedback: FeedbackLog, password: str | None
     bot = service.bot
     examples, titles = (bot.example_questions(4), bot.titles()) if bot else ((), [])
     chat = chat_app(ChatHandlers(service, feedback), examples, titles)
-    server.include_router(source_routes(lambda: (bot := service.bot) and bot.content))
+    server.include_router(
+        source_routes(lambda: (bot := service.bot) and bot.content), include_in_schema=False
+    )
     german = gr.I18n(**dict.fromkeys(("de", "en"), TRANSLATIONS))
     gr.mount_gradio_app(server, chat, "/", i18n=german, run_history=False, **shared)
     for blocks in (*mounted, chat):
@@ -462,9 +471,22 @@ def make_server(service: BotService, feedback: FeedbackLog, password: str | None
     return server
 
 
+def warm_up(service: BotService) -> None:
+    """Answer one question in the background, so that the server reports ready
+    (`/api/ready`) only once a whole answer has run on the loaded bot; it serves meanwhile."""
+    started = time.perf_counter()
+    try:
+        if service.warm():
+            log.info("ready after a warm-up of %.2f s", time.perf_counter() - started)
+    except Exception:  # not ready then: the load balancer keeps away, the log says why
+        log.exception("warm-up failed")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    server = make_server(BotService(), FeedbackLog(), admin_password())
+    service = BotService()
+    server = make_server(service, FeedbackLog(), admin_password())
+    threading.Thread(target=warm_up, args=(service,), name="warm-up", daemon=True).start()
     host = os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     log.info("serving http://%s:%d/", host, port)

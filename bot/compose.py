@@ -31,11 +31,12 @@ def in_context(context: str, text: str) -> str:
     return f"{context}: {text}"
 
 
-def unavailable(reason: str) -> str:
-    return (
-        "Ich kann gerade nicht antworten: Der Suchindex ist nicht verfügbar. "
-        f"Grund: {reason} Bitte bauen Sie ihn unter „Verwaltung“ neu auf."
-    )
+UNAVAILABLE = (
+    "Ich kann gerade nicht antworten: Der Suchindex ist nicht verfügbar. "
+    "Bitte versuchen Sie es später noch einmal."
+)
+"""What a visitor reads while there is no usable index. The reason names server paths and
+is for the operator: `BotService.status().error`, `/admin`, and the app's log."""
 
 
 def quote(sentences: list[tuple[str, int]]) -> str:

@@ -4,14 +4,22 @@ Questions are answered by whichever `Bot` is current; a rebuild builds the new i
 beside the old one (the index link switches atomically) and loads it, and only then
 replaces the current bot, in one assignment. An answer in flight keeps the bot it
 started with, so no answer ever mixes old and new state.
+
+A bot is *ready* once it has answered one question: whatever the model or the answering
+loads lazily has then loaded, and a load balancer should send traffic only to a server
+that answers at full speed.
+The app warms the bot it starts with in the background (`warm`); a rebuild warms the new
+bot before it replaces the old one, so readiness never drops during a rebuild.
 """
 
+import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.compose import unavailable
+from bot.compose import UNAVAILABLE
 from bot.core import Bot, BotSettings
 from bot.inputs import clean_history, clean_question
 from bot.types import Answer, AnswerKind
@@ -20,6 +28,8 @@ from index.embedding import Embedder, load_embedder
 from index.errors import FaqbotError
 from index.isolated import Progress, build_in_subprocess
 from index.turns import turn
+
+log = logging.getLogger("faqbot.service")
 
 Builder = Callable[[Path, Path, str, Progress], Manifest]
 """Builds (data directory, index directory, model, progress callback) and returns the new
@@ -36,6 +46,37 @@ class Status:
     rebuilding: bool = False
     progress: str = ""
     """The running build's latest progress line."""
+    version: str = ""
+    """The index version in use: the build id of the version the index link pointed to when
+    it was loaded (`link_target`; "" if it is no link, or was switched while loading)."""
+    ready: bool = False
+    """A bot is loaded and has answered its warm-up question."""
+
+
+WARM_UP_QUESTION = "Worum geht es in den Dokumenten?"
+"""Answered (not shown, not counted) to warm a bot: a whole answer, so that every lazily
+loaded part of answering has run once, not only the model's first query."""
+
+
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """The bot in service with what was learnt when it was loaded; replaced as a whole, in
+    one assignment, so that bot, version and warmth are never read from two different loads."""
+
+    bot: Bot
+    version: str
+    warm: bool = False
+
+
+def link_target(index_dir: Path) -> str:
+    """The version `index_dir` links to: its directory's name without the part every
+    version shares (`.index.version-20260301T120000-3fa9c1` → `20260301T120000-3fa9c1`);
+    "" if it is no link."""
+    try:
+        name = Path(os.readlink(index_dir)).name
+    except OSError:
+        return ""
+    return name.removeprefix(f".{index_dir.name}.version-")
 
 
 class BotService:
@@ -54,8 +95,11 @@ class BotService:
         self.builder = builder
         self._progress = ""
         self._embedder = embedder
-        self._bot: Bot | None = None
+        self._serving: Serving | None = None
         self._error = ""
+        self._warming = threading.Lock()
+        self.answer_listeners: list[Callable[[Answer], None]] = []
+        """Called with every answer `answer` gives (the app counts them by kind)."""
         self._rebuilding = threading.Event()
         self._building = threading.Lock()
         self._waiting = threading.Lock()
@@ -69,33 +113,68 @@ class BotService:
                 self._embedder = load_embedder(model)
             return self._embedder
 
+    def _serving_of(self, model: str) -> Serving:
+        """The index in place loaded with `model`, and the version it is, if the link did
+        not switch while it was read."""
+        embedder = self._embedder_for(model)
+        version = link_target(self.index_dir)
+        bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
+        return Serving(bot, version if link_target(self.index_dir) == version else "")
+
     def _load(self) -> None:
-        """Serve the index in place with the model that built it."""
+        """Serve the index in place with the model that built it (not yet warm)."""
         try:
             model = self._embedder.name if self._embedder else read_manifest(self.index_dir).model
-            embedder = self._embedder_for(model)
-            self._bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
+            self._serving = self._serving_of(model)
             self._error = ""
         except FaqbotError as error:
             self._error = str(error)
+            log.error("no index to answer from: %s", error)
 
     @property
     def bot(self) -> Bot | None:
-        return self._bot
+        serving = self._serving
+        return serving.bot if serving is not None else None
+
+    @property
+    def ready(self) -> bool:
+        """A bot is loaded and warm: a load balancer may send traffic."""
+        serving = self._serving
+        return serving is not None and serving.warm
+
+    def warm(self) -> bool:
+        """Answer the warm-up question with the current bot and mark it ready, unless a
+        rebuild replaced it meanwhile (the rebuild warms its own). False without a bot."""
+        serving = self._serving
+        if serving is None:
+            return False
+        serving.bot.answer(WARM_UP_QUESTION)
+        with self._warming:  # a rebuild's swap and this mark must not interleave
+            if self._serving is serving:
+                self._serving = replace(serving, warm=True)
+        return True
 
     def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
         """`Bot.answer` of the current bot; `history`: the conversation's earlier questions
         as typed, oldest first."""
-        bot = self._bot  # one read: this answer uses one bot from start to end
+        bot = self.bot  # one read: this answer uses one bot from start to end
         if bot is None:
             clean_question(question)  # a caller's bug is still a TypeError
             clean_history(history)
-            return Answer(unavailable(self._error), (), False, 0.0, AnswerKind.UNAVAILABLE)
-        return bot.answer(question, history)
+            reply = Answer(UNAVAILABLE, (), False, 0.0, AnswerKind.UNAVAILABLE)
+        else:
+            reply = bot.answer(question, history)
+        for listener in self.answer_listeners:
+            listener(reply)
+        return reply
 
     def status(self) -> Status:
-        manifest = self._bot.content.manifest if self._bot is not None else None
-        return Status(manifest, self._error, self._rebuilding.is_set(), self._progress)
+        serving = self._serving  # one read: manifest, version and warmth of one load
+        status = Status(None, self._error, self._rebuilding.is_set(), self._progress)
+        if serving is None:
+            return status
+        manifest = serving.bot.content.manifest
+        return replace(status, manifest=manifest, version=serving.version, ready=serving.warm)
 
     def _report(self, line: str) -> None:
         self._progress = line
@@ -104,8 +183,9 @@ class BotService:
         """Rebuild from the data directory with the builder and switch to the new index.
 
         Builds take turns (`index.turns`) within this service and across processes alike:
-        `BuildBusyError` when one runs and another waits. On failure the current bot stays
-        in service and the error is raised.
+        `BuildBusyError` when one runs and another waits. The new bot answers the warm-up
+        question before it is swapped in. On failure the current bot stays in service and
+        the error is raised.
         """
         with turn(self._waiting, self._building, f"the index at {self.index_dir}"):
             self._rebuilding.set()
@@ -113,8 +193,10 @@ class BotService:
             try:
                 model = self._embedder.name if self._embedder else config.model_name()
                 manifest = self.builder(self.data_dir, self.index_dir, model, self._report)
-                embedder = self._embedder_for(manifest.model)
-                self._bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
+                serving = self._serving_of(manifest.model)
+                serving.bot.answer(WARM_UP_QUESTION)
+                with self._warming:
+                    self._serving = replace(serving, warm=True)
                 self._error = ""
                 return manifest
             finally:
