@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 INDEX_DIR ?= $(or $(FAQBOT_INDEX_DIR),.faqbot/index)
 
-.PHONY: install run index test lint bench clean
+.PHONY: install run serve index test lint bench clean
 
 install: $(INSTALLED)
 
@@ -22,6 +22,12 @@ index: $(INSTALLED)
 
 run: index
 	$(PY) app.py
+
+# N replicas of the app behind nginx on 127.0.0.1 (README, "Replicas behind nginx").
+REPLICAS ?= 2
+PORT ?= 8080
+serve: index
+	$(PY) replicas.py --replicas $(REPLICAS) --port $(PORT)
 
 test: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -67,6 +67,11 @@ ADMIN_PASSWORD_ENV = "FAQBOT_ADMIN_PASSWORD"
 ADMIN_USER = "admin"
 MIN_ADMIN_PASSWORD_CHARS = 16
 """With 10 login attempts per minute and client, 16 characters cannot be guessed."""
+TRUSTED_PROXIES_ENV = "FAQBOT_TRUSTED_PROXIES"
+FOLLOW_SECONDS_ENV = "FAQBOT_FOLLOW_SECONDS"
+FOLLOW_SECONDS = 2.0
+"""How often the app looks whether the index link names a new version (built by `/admin`
+of any replica or by `python -m index build`): a readlink, nothing more, so often is cheap."""
 STATUS_INTERVAL_SECONDS = 0.5
 
 CSS = """
@@ -482,18 +487,42 @@ def warm_up(service: BotService) -> None:
         log.exception("warm-up failed")
 
 
+def trusted_proxies() -> list[str]:
+    """`$FAQBOT_TRUSTED_PROXIES`: the addresses of the proxies in front (nginx), whose
+    X-Forwarded-For names the client; none by default."""
+    value = os.environ.get(TRUSTED_PROXIES_ENV, "")
+    return [address.strip() for address in value.split(",") if address.strip()]
+
+
+def follow_seconds() -> float:
+    """`$FAQBOT_FOLLOW_SECONDS`, else `FOLLOW_SECONDS`; refused at start if not positive."""
+    value = os.environ.get(FOLLOW_SECONDS_ENV) or str(FOLLOW_SECONDS)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise SystemExit(f"{FOLLOW_SECONDS_ENV} must be a positive number of seconds, got {value}")
+    return seconds
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     service = BotService()
     server = make_server(service, FeedbackLog(), admin_password())
     threading.Thread(target=warm_up, args=(service,), name="warm-up", daemon=True).start()
+    follow = (follow_seconds(), threading.Event())
+    threading.Thread(target=service.follow, args=follow, name="follow", daemon=True).start()
     host = os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
     log.info("serving http://%s:%d/", host, port)
     started = time.perf_counter()
-    # No proxy headers: a client could otherwise name any address and escape the login limit.
+    # X-Forwarded-For is read only from the proxies named: from anyone else, a client could
+    # name any address and escape the login limit.
+    proxies = trusted_proxies()
     uvicorn.run(
-        server, host=host, port=port, log_level="warning", proxy_headers=False,
+        server, host=host, port=port, log_level="warning",
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
         timeout_graceful_shutdown=5,  # open event streams must not keep a stopping app alive
     )  # fmt: skip
     log.info("stopped after %.0f s", time.perf_counter() - started)

@@ -31,6 +31,7 @@ from bench.metrics import (
     latency,
     retrieval_scores,
 )
+from bench.replicas import replicas_section
 from bench.runs import (
     RememberingEmbedder,
     build_xquad_index,
@@ -315,7 +316,9 @@ class Report:
         path.write_text("\n\n".join(self.sections) + "\n", encoding="utf-8")
 
 
-SECTIONS = ("xquad", "seed", "dialogues", "speed", "system", "scale", "flood", "corpus")
+SECTIONS = (
+    "xquad", "seed", "dialogues", "speed", "system", "scale", "flood", "replicas", "corpus",
+)  # fmt: skip
 
 
 def independent_sections(sections: set[str], quick: bool) -> list[str]:
@@ -330,6 +333,9 @@ def independent_sections(sections: set[str], quick: bool) -> list[str]:
             "operator login and the upload endpoint (one app, one run).\n\n"
             + flood_report(alone, flooded, flood)
         )
+    if "replicas" in sections:
+        seconds = 10 if quick else 30
+        found.append("### Replicas behind nginx\n\n" + replicas_section(20, seconds))
     if "corpus" in sections:
         found.append("### A large corpus\n\n" + big_corpus_section(5 if quick else 50))
     return found

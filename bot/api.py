@@ -42,6 +42,9 @@ from bot.types import Answer, AnswerKind
 log = logging.getLogger("faqbot.api")
 
 API_PREFIX = "/api"
+VERSION_HEADER = "X-Index-Version"
+"""On every answer and search: the index version it came from (the build id of `/api/status`),
+so that a client behind several replicas can tell which version answered."""
 METRICS_PATH = "/metrics"
 MAX_API_QUESTION_CHARS = 2 * MAX_QUESTION_CHARS
 """As in the chat: a question of up to twice the length that is read is taken, and
@@ -433,31 +436,37 @@ def _question_routes(router: APIRouter, service: BotService) -> None:
         "/answer", response_model=AnswerResponse, responses=REFUSALS,
         summary="Answer a question (Frage beantworten)",
     )  # fmt: skip
-    def answer(request: AnswerRequest) -> dict[str, Any]:
+    def answer(request: AnswerRequest, response: Response) -> dict[str, Any]:
         """The answer the chat gives, with citations: the same JSON as the chat's Gradio
         endpoint `/answer`. Questions over 1,000 characters are answered from their
         first 1,000, with a note in `notices`; greetings and blank questions get a
-        `kind` of `greeting` or `hint`."""
+        `kind` of `greeting` or `hint`. The header `X-Index-Version` names the index
+        version that answered."""
         current_bot()
         try:
-            return service.answer(request.question, request.history).to_json()
+            reply, version = service.versioned_answer(request.question, request.history)
         except Exception:  # the client gets a German message, the operator the traceback
             log.exception("answering failed")
             raise HTTPException(500, FAILED) from None
+        response.headers[VERSION_HEADER] = version
+        return reply.to_json()
 
     @router.post(
         "/search", response_model=SearchResponse, responses=REFUSALS,
         summary="Find passages (Passagen suchen)",
     )  # fmt: skip
-    def search(request: SearchRequest) -> dict[str, Any]:
+    def search(request: SearchRequest, response: Response) -> dict[str, Any]:
         """The `k` passages that best match the question, best first, without composing
-        an answer."""
-        bot = current_bot()
+        an answer (`X-Index-Version`: the index version searched)."""
+        serving = service.serving
+        if serving is None:
+            raise HTTPException(503, NO_INDEX)
         try:
-            hits = bot.search(request.question, request.k)
+            hits = serving.bot.search(request.question, request.k)
         except Exception:
             log.exception("search failed")
             raise HTTPException(500, FAILED) from None
+        response.headers[VERSION_HEADER] = serving.version
         return {"hits": [hit.to_json() for hit in hits]}
 
 

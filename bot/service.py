@@ -132,6 +132,11 @@ class BotService:
             log.error("no index to answer from: %s", error)
 
     @property
+    def serving(self) -> Serving | None:
+        """The bot in service with its version and warmth; read it once and use that."""
+        return self._serving
+
+    @property
     def bot(self) -> Bot | None:
         serving = self._serving
         return serving.bot if serving is not None else None
@@ -157,16 +162,69 @@ class BotService:
     def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
         """`Bot.answer` of the current bot; `history`: the conversation's earlier questions
         as typed, oldest first."""
-        bot = self.bot  # one read: this answer uses one bot from start to end
-        if bot is None:
+        return self.versioned_answer(question, history)[0]
+
+    def versioned_answer(self, question: str, history: Sequence[str] = ()) -> tuple[Answer, str]:
+        """`answer`, and the version of the index it came from ("" without one), so that a
+        client can tell which version answered while replicas switch."""
+        serving = self._serving  # one read: this answer uses one bot from start to end
+        if serving is None:
             clean_question(question)  # a caller's bug is still a TypeError
             clean_history(history)
             reply = Answer(UNAVAILABLE, (), False, 0.0, AnswerKind.UNAVAILABLE)
         else:
-            reply = bot.answer(question, history)
+            reply = serving.bot.answer(question, history)
         for listener in self.answer_listeners:
             listener(reply)
-        return reply
+        return reply, serving.version if serving is not None else ""
+
+    def _swap(self, serving: Serving) -> bool:
+        """Put a warm bot in service, unless the index link has moved on while it loaded:
+        an older version never replaces a newer one (`refresh` loads the newer next)."""
+        with self._warming:
+            if serving.version and link_target(self.index_dir) != serving.version:
+                return False
+            self._serving = serving
+            self._error = ""
+            return True
+
+    def refresh(self) -> bool:
+        """Serve the index version the link points to now, if it is not the one in service:
+        how every replica picks up a version that another process built (`follow`).
+
+        The bot in service answers until the new one has loaded and answered its warm-up
+        question, then one assignment swaps them: an answer in flight keeps its bot, so no
+        answer mixes versions. Replicas never build: without an index they wait for one.
+        False if nothing changed, or the version could not be loaded (logged; the next call
+        tries again, e.g. after a build that was still switching).
+        """
+        version = link_target(self.index_dir)
+        current = self._serving
+        if not version or self._rebuilding.is_set():
+            return False
+        if current is not None and current.version == version:
+            return False
+        try:
+            serving = self._serving_of(read_manifest(self.index_dir).model)
+            serving.bot.answer(WARM_UP_QUESTION)
+        except FaqbotError as error:
+            if current is None:
+                self._error = str(error)
+            log.warning("index version %s not loaded yet (%s)", version, error)
+            return False
+        swapped = self._swap(replace(serving, warm=True))
+        if swapped:
+            log.info("serving index version %s", serving.version)
+        return swapped
+
+    def follow(self, interval: float, stop: threading.Event) -> None:
+        """`refresh` every `interval` seconds until `stop` is set (a daemon thread of the
+        app): a new version is served within `interval` plus its loading and warm-up."""
+        while not stop.wait(interval):
+            try:
+                self.refresh()
+            except Exception:  # a bug must not end the following: log it, keep serving
+                log.exception("following the index failed")
 
     def status(self) -> Status:
         serving = self._serving  # one read: manifest, version and warmth of one load
@@ -195,9 +253,7 @@ class BotService:
                 manifest = self.builder(self.data_dir, self.index_dir, model, self._report)
                 serving = self._serving_of(manifest.model)
                 serving.bot.answer(WARM_UP_QUESTION)
-                with self._warming:
-                    self._serving = replace(serving, warm=True)
-                self._error = ""
+                self._swap(replace(serving, warm=True))
                 return manifest
             finally:
                 self._rebuilding.clear()

@@ -145,6 +145,8 @@ def test_answer_is_the_chat_answer_as_json(url, http, service):
     assert body == in_process  # the same JSON as the chat's /answer
     assert body["answered"] and body["kind"] in {"answer", "faq"} and "[1]" in body["text"]
     assert set(body["citations"][0]) == {field.name for field in dataclasses.fields(Hit)}
+    version = service.status().version
+    assert version and response.headers["X-Index-Version"] == version
 
 
 def test_answer_reads_a_follow_up_against_its_history(url, http):
@@ -173,7 +175,7 @@ def test_a_failure_while_answering_is_a_german_500(url, http, service, monkeypat
     def broken(question, history=()):
         raise RuntimeError("/secret/path broke")
 
-    monkeypatch.setattr(service, "answer", broken)
+    monkeypatch.setattr(service, "versioned_answer", broken)
     response = http.post(f"{url}/api/answer", json={"question": QUESTION})
     assert response.status_code == 500
     assert response.json() == {"detail": FAILED}

@@ -1,0 +1,274 @@
+"""Run N replicas of the app behind nginx on this machine: `make serve REPLICAS=N`.
+
+    python replicas.py [--replicas N] [--port 8080] [--first-port 7861] [--rate R] [--burst B]
+    python replicas.py --print-nginx-config [--replicas N] …
+
+Each replica is `python app.py` on 127.0.0.1 and its own port, over the same index
+directory, which it only reads: a new version, built by `/admin` of any replica or by
+`python -m index build`, is picked up by every replica by itself (`BotService.follow`).
+Replicas never build; without an index this refuses to start and says how to build one.
+nginx (`deploy/nginx.conf.template`, rendered into the run directory `.faqbot/serve`)
+balances them: the chat sticks to one replica per client address, the REST API goes to
+the least busy one, questions are rate-limited per client. The replicas' logs go into one
+file, `replicas.log`, each line whole and marked with its replica; feedback logs are shared
+files written under a lock (`bot.feedback`). A replica that exits is started again; Ctrl-C
+stops everything.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from index import config, index_exists
+
+REPO = Path(__file__).resolve().parent
+TEMPLATE = REPO / "deploy" / "nginx.conf.template"
+RUN_DIR = Path(".faqbot") / "serve"
+READY_SECONDS = 300.0
+"""How long a replica may take to load the model and the index and answer its warm-up
+question (some 10 s with the default model; a large index takes longer)."""
+RESTART_PAUSE_SECONDS = 5.0
+"""A replica that exits is started again after this pause, so a replica that cannot start
+(a broken index, a port in use) does not spin."""
+
+
+class ServeError(Exception):
+    """Why the replicas cannot be served: one line for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where everything listens: nginx at `listen`, replica i at `first_port + i`."""
+
+    replicas: int
+    listen: str
+    first_port: int
+    rate: int
+    """Questions per second and client address (nginx `limit_req`)."""
+    burst: int
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.first_port + number for number in range(self.replicas)]
+
+
+def nginx_config(layout: Layout, prefix: Path, template: str) -> str:
+    """The template with this layout's addresses and limits filled in."""
+    servers = [
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in layout.ports
+    ]
+    values = {
+        "listen": layout.listen,
+        "prefix": str(prefix),
+        "servers": "\n".join(servers),
+        "rate": str(layout.rate),
+        "burst": str(layout.burst),
+    }
+    rendered = template
+    for name, value in values.items():
+        rendered = rendered.replace("{{" + name + "}}", value)
+    if "{{" in rendered:
+        left = rendered[rendered.index("{{") :].split("}}")[0] + "}}"
+        raise ServeError(f"the nginx template has a placeholder this script does not fill: {left}")
+    return rendered
+
+
+class LogJoiner:
+    """Copies lines from the replicas' outputs into one file (and stdout), each line whole,
+    prefixed with its replica: one writer, so no two lines tear each other."""
+
+    def __init__(self, path: Path) -> None:
+        self._out = path.open("a", encoding="utf-8", buffering=1)
+        self._lock = threading.Lock()
+
+    def follow(self, name: str, stream: IO[str]) -> None:
+        threading.Thread(target=self._copy, args=(name, stream), daemon=True).start()
+
+    def write(self, name: str, line: str) -> None:
+        text = f"[{name}] {line.rstrip()}\n"
+        with self._lock:
+            self._out.write(text)
+            sys.stdout.write(text)
+
+    def _copy(self, name: str, stream: IO[str]) -> None:
+        for line in stream:
+            self.write(name, line)
+
+    def close(self) -> None:
+        self._out.close()
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/ready", timeout=2) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Replicas:
+    """The replica processes, started again when one exits."""
+
+    def __init__(self, layout: Layout, logs: LogJoiner) -> None:
+        self.layout = layout
+        self.logs = logs
+        self.processes: dict[int, subprocess.Popen[str]] = {}
+        self.stopping = threading.Event()
+
+    def _start(self, number: int) -> None:
+        env = {
+            **os.environ,
+            "GRADIO_SERVER_NAME": "127.0.0.1",
+            "GRADIO_SERVER_PORT": str(self.layout.ports[number]),
+            "FAQBOT_TRUSTED_PROXIES": "127.0.0.1",
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # Ctrl-C reaches this script, which stops them in order
+        )
+        assert process.stdout is not None
+        self.logs.follow(f"replica {number + 1}", process.stdout)
+        self.processes[number] = process
+
+    def start(self) -> None:
+        for number in range(self.layout.replicas):
+            self._start(number)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = set(range(self.layout.replicas))
+        while waiting:
+            for number in list(waiting):
+                if self.processes[number].poll() is not None:
+                    raise ServeError(f"replica {number + 1} exited; see {RUN_DIR}/replicas.log")
+                if _ready(self.layout.ports[number]):
+                    waiting.discard(number)
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(str(number + 1) for number in sorted(waiting))
+                raise ServeError(f"replicas {names} not ready after {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def supervise(self) -> None:
+        """Start a replica again when it exits, until `stopping` is set."""
+        while not self.stopping.wait(1.0):
+            for number, process in list(self.processes.items()):
+                if process.poll() is not None and not self.stopping.is_set():
+                    self.logs.write("serve", f"replica {number + 1} exited ({process.returncode})")
+                    time.sleep(RESTART_PAUSE_SECONDS)
+                    if not self.stopping.is_set():
+                        self._start(number)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start_nginx(config_path: Path, prefix: Path) -> subprocess.Popen[bytes]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise ServeError("nginx is not installed: apt-get install nginx")
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / "temp" / name).mkdir(parents=True, exist_ok=True)
+    command = [nginx, "-p", str(prefix), "-e", str(prefix / "nginx-error.log"), "-c"]
+    checked = subprocess.run([*command, str(config_path), "-t"], capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise ServeError(f"nginx refuses the configuration: {checked.stderr.strip()}")
+    return subprocess.Popen([*command, str(config_path), "-g", "daemon off;"])
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicas", type=int, default=2, help="app processes (default 2)")
+    parser.add_argument("--host", default="127.0.0.1", help="nginx's address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080)")
+    parser.add_argument("--first-port", type=int, default=7861, help="replica 1's port")
+    parser.add_argument("--rate", type=int, default=5, help="questions/s per client (default 5)")
+    parser.add_argument("--burst", type=int, default=20, help="questions at once (default 20)")
+    parser.add_argument("--print-nginx-config", action="store_true", help="print it and stop")
+    arguments = parser.parse_args(argv)
+    if not 1 <= arguments.replicas <= 64:
+        parser.error("--replicas must be between 1 and 64")
+    return arguments
+
+
+def serve(layout: Layout, run_dir: Path) -> None:
+    if not index_exists(config.index_dir()):
+        raise ServeError(
+            f"no index at {config.index_dir()}: replicas never build; run `make index` "
+            "(or `python -m index build`) first"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prefix = run_dir.resolve()
+    config_path = prefix / "nginx.conf"
+    config_path.write_text(nginx_config(layout, prefix, TEMPLATE.read_text()), encoding="utf-8")
+    logs = LogJoiner(prefix / "replicas.log")
+    replicas = Replicas(layout, logs)
+    nginx: subprocess.Popen[bytes] | None = None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        replicas.start()
+        replicas.wait_ready(READY_SECONDS)
+        nginx = start_nginx(config_path, prefix)
+        threading.Thread(target=replicas.supervise, daemon=True).start()
+        logs.write("serve", f"{layout.replicas} replicas behind http://{layout.listen}/")
+        while not stop.wait(1.0):
+            if nginx.poll() is not None:
+                raise ServeError(f"nginx exited; see {prefix / 'nginx-error.log'}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if nginx is not None and nginx.poll() is None:
+            nginx.send_signal(signal.SIGQUIT)  # graceful: open answers finish
+            try:
+                nginx.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                nginx.kill()
+        replicas.stop()
+        logs.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = _arguments(argv)
+    layout = Layout(
+        arguments.replicas,
+        f"{arguments.host}:{arguments.port}",
+        arguments.first_port,
+        arguments.rate,
+        arguments.burst,
+    )
+    try:
+        if arguments.print_nginx_config:
+            print(nginx_config(layout, RUN_DIR.resolve(), TEMPLATE.read_text()), end="")
+            return
+        serve(layout, RUN_DIR)
+    except ServeError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+if __name__ == "__main__":
+    main()

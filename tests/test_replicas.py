@@ -1,0 +1,347 @@
+"""Replicas over one index: each follows the index link by itself (`BotService.refresh`),
+never mixes versions in one answer, and nginx (`deploy/nginx.conf.template`, rendered by
+`replicas.py`) balances them; the end-to-end run puts 3 replicas behind nginx under load
+while a new version is published."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.replicas import Askers, free_ports, replicas_behind_nginx
+from bot.service import WARM_UP_QUESTION, BotService, link_target
+from conftest import REPO, write_file
+from index import build, load_index
+from replicas import TEMPLATE, Layout, ServeError, nginx_config
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+NEEDS_NGINX = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (apt-get install nginx; .ci/run installs it)"
+)
+KANTINE = "Kantine\n\nDie Kantine im Erdgeschoss öffnet um {hour} Uhr und schließt um 15 Uhr.\n"
+
+
+def passage_ids(index_dir: Path) -> set[str]:
+    return {passage.passage_id for passage in load_index(index_dir).passages}
+
+
+@pytest.fixture
+def replica_pair(small_corpus, tmp_path, fake_embedder, fake_settings):
+    """Two services over one index, as two replicas would be; the builder is outside both."""
+    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+
+    def replica() -> BotService:
+        service = BotService(
+            tmp_path / "index", small_corpus, embedder=fake_embedder, settings=fake_settings
+        )
+        assert service.warm()
+        return service
+
+    return replica(), replica()
+
+
+def publish(data: Path, index_dir: Path, embedder, hour: int) -> str:
+    """A new index version with the canteen opening at `hour`; returns its version."""
+    write_file(data / "kantine.txt", KANTINE.format(hour=hour))
+    build(data, index_dir, embedder=embedder)
+    return link_target(index_dir)
+
+
+def test_a_replica_serves_a_version_built_elsewhere_after_refresh(
+    replica_pair, small_corpus, tmp_path, fake_embedder
+):
+    first, second = replica_pair
+    old = first.status().version
+    assert old and old == second.status().version
+    new = publish(small_corpus, tmp_path / "index", fake_embedder, hour=7)
+    assert new != old
+    assert first.status().version == old  # nothing changes until it looks
+    assert first.refresh() and second.refresh()
+    assert first.status().version == second.status().version == new
+    assert first.ready and second.ready
+    reply, version = first.versioned_answer("Wann öffnet die Kantine?")
+    assert version == new and "7 Uhr" in reply.text
+    assert not first.refresh()  # the same version: nothing to do
+
+
+def test_a_replica_started_before_the_first_build_waits_for_it(
+    small_corpus, tmp_path, fake_embedder, fake_settings
+):
+    service = BotService(
+        tmp_path / "index", small_corpus, embedder=fake_embedder, settings=fake_settings
+    )
+    assert service.serving is None and not service.refresh()
+    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    assert service.refresh() and service.ready
+    assert service.status().version == link_target(tmp_path / "index")
+
+
+def test_a_version_that_cannot_be_loaded_leaves_the_old_one_in_service(
+    replica_pair, small_corpus, tmp_path, fake_embedder
+):
+    replica, _ = replica_pair
+    old = replica.status().version
+    publish(small_corpus, tmp_path / "index", fake_embedder, hour=8)
+    (tmp_path / "index" / "passages.jsonl").write_text("kaputt\n")
+    assert not replica.refresh()
+    assert replica.status().version == old and replica.ready
+    assert replica.answer("Was ist Arctic Sentry?").answered
+
+
+def test_an_older_version_never_replaces_a_newer_one(
+    replica_pair, small_corpus, tmp_path, fake_embedder, monkeypatch
+):
+    """The link moves on while a replica loads a version: that version is not swapped in,
+    and the next refresh serves the newest."""
+    replica, _ = replica_pair
+    index_dir = tmp_path / "index"
+    middle = publish(small_corpus, index_dir, fake_embedder, hour=9)
+    real_load = BotService._serving_of
+    newest: list[str] = []
+
+    def load_then_publish_again(self, model):
+        loaded = real_load(self, model)
+        if not newest:
+            newest.append(publish(small_corpus, index_dir, fake_embedder, hour=10))
+        return loaded
+
+    monkeypatch.setattr(BotService, "_serving_of", load_then_publish_again)
+    assert not replica.refresh()
+    assert replica.status().version not in (middle, "")
+    monkeypatch.undo()
+    assert replica.refresh() and replica.status().version == newest[0]
+    assert "10 Uhr" in replica.answer("Wann öffnet die Kantine?").text
+
+
+def test_answers_during_refreshes_never_mix_versions(
+    replica_pair, small_corpus, tmp_path, fake_embedder
+):
+    replica, _ = replica_pair
+    index_dir = tmp_path / "index"
+    ids = {link_target(index_dir): passage_ids(index_dir)}
+    stop, seen, problems = threading.Event(), [], []
+
+    def ask() -> None:
+        while not stop.is_set():
+            reply, version = replica.versioned_answer("Wann öffnet die Kantine im Erdgeschoss?")
+            seen.append((version, {hit.passage_id for hit in reply.citations}))
+
+    askers = [threading.Thread(target=ask) for _ in range(3)]
+    for asker in askers:
+        asker.start()
+    try:
+        for hour in (6, 7, 8, 9):
+            version = publish(small_corpus, index_dir, fake_embedder, hour=hour)
+            ids[version] = passage_ids(index_dir)
+            assert replica.refresh()
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join(30)
+    for version, cited in seen:
+        if not cited <= ids[version]:
+            problems.append((version, cited - ids[version]))
+    assert len({version for version, _ in seen}) >= 3 and not problems
+
+
+def test_following_picks_up_a_new_version_by_itself(
+    replica_pair, small_corpus, tmp_path, fake_embedder
+):
+    replica, _ = replica_pair
+    stop = threading.Event()
+    follower = threading.Thread(target=replica.follow, args=(0.05, stop), daemon=True)
+    follower.start()
+    try:
+        new = publish(small_corpus, tmp_path / "index", fake_embedder, hour=11)
+        deadline = time.monotonic() + 20
+        while replica.status().version != new and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert replica.status().version == new
+    finally:
+        stop.set()
+        follower.join(10)
+
+
+def test_warming_up_is_not_counted_as_an_answer(
+    replica_pair, small_corpus, tmp_path, fake_embedder
+):
+    replica, _ = replica_pair
+    seen = []
+    replica.answer_listeners.append(seen.append)
+    publish(small_corpus, tmp_path / "index", fake_embedder, hour=12)
+    assert replica.warm() and replica.refresh() and seen == []
+    replica.answer(WARM_UP_QUESTION)
+    assert len(seen) == 1
+
+
+# ---------------------------------------------------------------- the nginx configuration
+
+
+def test_the_nginx_configuration_names_every_replica_and_fills_every_placeholder(tmp_path):
+    layout = Layout(replicas=3, listen="127.0.0.1:9000", first_port=9101, rate=7, burst=11)
+    rendered = nginx_config(layout, tmp_path, TEMPLATE.read_text())
+    assert "{{" not in rendered and "listen 127.0.0.1:9000;" in rendered
+    for port in (9101, 9102, 9103):
+        assert rendered.count(f"server 127.0.0.1:{port} ") == 2  # chat and API upstreams
+    assert "rate=7r/s" in rendered and "burst=11" in rendered
+    assert f"pid {tmp_path}/nginx.pid;" in rendered
+    with pytest.raises(ServeError, match="does not fill"):
+        nginx_config(layout, tmp_path, "listen {{nowhere}};")
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A stand-in replica: answers every request with the headers it received."""
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        body = json.dumps({"path": self.path, "headers": dict(self.headers)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def nginx_before_echoes(tmp_path) -> Iterator[str]:
+    """nginx with the rendered configuration in front of two stand-in replicas, at most
+    one question per second and client with a burst of 2; yields nginx's URL."""
+    first = free_ports(3)
+    echoes = [ThreadingHTTPServer(("127.0.0.1", first + n), _Echo) for n in (1, 2)]
+    for echo in echoes:
+        threading.Thread(target=echo.serve_forever, daemon=True).start()
+    layout = Layout(replicas=2, listen=f"127.0.0.1:{first}", first_port=first + 1, rate=1, burst=2)
+    prefix = tmp_path / "nginx"
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / "temp" / name).mkdir(parents=True)
+    (prefix / "nginx.conf").write_text(nginx_config(layout, prefix, TEMPLATE.read_text()))
+    nginx = subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", "nginx.conf",
+         "-g", "daemon off;"],
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{first}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        for echo in echoes:
+            echo.shutdown()
+            echo.server_close()
+
+
+@NEEDS_NGINX
+def test_nginx_limits_questions_per_client_and_passes_the_real_address(nginx_before_echoes):
+    url = nginx_before_echoes
+    with httpx.Client(timeout=10) as client:
+        forged = client.get(f"{url}/", headers={"X-Forwarded-For": "10.9.8.7"}).json()
+        assert forged["headers"]["X-Forwarded-For"] == "127.0.0.1"  # overwritten, not appended
+        pages = [client.get(f"{url}/assets/x.js").status_code for _ in range(10)]
+        assert pages == [200] * 10  # page loads are not limited
+        asked = [
+            client.post(f"{url}/api/answer", json={"question": "?"}).status_code for _ in range(10)
+        ]
+        assert asked[:3] == [200, 200, 200] and asked.count(429) >= 5
+        assert client.get(f"{url}/metrics").status_code == 404  # scraped per replica
+
+
+# ---------------------------------------------------------------- 3 replicas under load
+
+LOAD_CLIENTS = 20
+LOAD_SECONDS = 60
+PICKUP_SECONDS = 30.0
+"""Every replica must serve a new version within this time after the build (README: the
+follow interval of 2 s, plus loading and warming the index; seconds on an idle machine)."""
+QUESTIONS = (
+    "Wann öffnet die Kantine im Erdgeschoss?",
+    "Wer führt die Mission Arctic Sentry?",
+    "Was ist NATO 3.0?",
+    "Welche Länder überschreiten das Ziel von 3,5 %?",
+)
+
+
+def _status_version(port: int) -> str:
+    status = httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=10).json()
+    return status["index"]["version"] if status["index"] else ""
+
+
+def _build(environment: dict[str, str]) -> None:
+    """`python -m index build` as the operator runs it, with the faster bundled model (three
+    replicas and a build share 2 cores)."""
+    subprocess.run(
+        [sys.executable, "-m", "index", "build", "--model", "use-multilingual-v3"],
+        env=environment, cwd=REPO, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+
+
+def _pickup_seconds(ports: list[int], version: str, since: float) -> dict[int, float]:
+    """Seconds after `since` at which each replica reported `version`, within the bound."""
+    picked_up: dict[int, float] = {}
+    while len(picked_up) < len(ports) and time.monotonic() - since < PICKUP_SECONDS:
+        for port in ports:
+            if port not in picked_up and _status_version(port) == version:
+                picked_up[port] = time.monotonic() - since
+        time.sleep(0.2)
+    return picked_up
+
+
+@NEEDS_NGINX
+@pytest.mark.model
+def test_three_replicas_behind_nginx_serve_twenty_clients_through_a_new_version(tmp_path):
+    """20 clients ask through nginx for 60 s while `python -m index build` publishes a new
+    version: no errors, every replica serves the new version within `PICKUP_SECONDS`, and
+    every answer cites passages of the one version it names (`X-Index-Version`)."""
+    data, index_dir = tmp_path / "data", tmp_path / "index"
+    shutil.copytree(REPO / "data", data)
+    write_file(data / "kantine.txt", KANTINE.format(hour=7))
+    environment = {
+        **os.environ, "FAQBOT_DATA_DIR": str(data), "FAQBOT_INDEX_DIR": str(index_dir),
+        "FAQBOT_LOG_DIR": str(tmp_path / "logs"), "HF_HUB_OFFLINE": "1",
+    }  # fmt: skip
+    _build(environment)
+    ids = {link_target(index_dir): passage_ids(index_dir)}
+    first = free_ports(4)
+    ports = [first + 1, first + 2, first + 3]
+    with (
+        replicas_behind_nginx(tmp_path, environment, 3, first) as url,
+        Askers(url, LOAD_CLIENTS, QUESTIONS) as askers,
+    ):
+        started = time.monotonic()
+        time.sleep(LOAD_SECONDS / 4)
+        write_file(data / "kantine.txt", KANTINE.format(hour=8))
+        _build(environment)
+        built, new = time.monotonic(), link_target(index_dir)
+        ids[new] = passage_ids(index_dir)
+        picked_up = _pickup_seconds(ports, new, built)
+        all_new = built + max(picked_up.values(), default=PICKUP_SECONDS) + 1.0  # in flight
+        time.sleep(max(LOAD_SECONDS - (time.monotonic() - started), all_new + 5 - time.monotonic()))
+    assert askers.errors == []
+    assert sorted(picked_up) == ports, picked_up
+    results = askers.results
+    mixed = [(a.version, a.cited) for a in results if not a.cited <= ids[a.version]]
+    assert mixed == []
+    assert {asked.version for asked in results} == set(ids)
+    assert {asked.version for asked in results if asked.at > all_new} == {new}
