@@ -19,7 +19,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -32,6 +35,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core import Bot
 from bot.edge import ASGIApp, Message, Receive, Scope, Send
@@ -61,6 +65,7 @@ FAILED = "Bei dieser Anfrage ist ein Fehler aufgetreten. Bitte versuchen Sie es 
 NOT_FOUND = "Diesen API-Endpunkt gibt es nicht; alle Endpunkte stehen unter /api/docs."
 NOT_ALLOWED = "Diese Methode ist hier nicht erlaubt."
 INVALID = "Die Anfrage ist ungültig"
+NOT_JSON = "Die Anfrage ist kein lesbares JSON."
 
 API_DOCUMENTATION: dict[str, Any] = {
     "title": "faqbot API",
@@ -249,6 +254,15 @@ def validation_error_response(errors: list[dict[str, Any]]) -> JSONResponse:
     detail = f"{INVALID}: " + " ".join(german_problem(error) for error in errors)
     problems = [{"loc": list(error.get("loc", ())), "type": error.get("type")} for error in errors]
     return JSONResponse({"detail": detail, "errors": problems}, status_code=422)
+
+
+async def german_bad_requests(request: Request, error: Exception) -> Response:
+    """A body that is not JSON at all (or nested too deeply to parse): FastAPI answers 400
+    "There was an error parsing the body"; the API says it in German."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and request.url.path.startswith(f"{API_PREFIX}/"):
+        return JSONResponse({"detail": NOT_JSON}, status_code=400)
+    return await http_exception_handler(request, error)
 
 
 async def german_validation_errors(request: Request, error: Exception) -> Response:
@@ -494,6 +508,9 @@ def _probe_routes(router: APIRouter, service: BotService) -> None:
         and whether the server is ready."""
         return index_status(service.status())
 
+    for path, probe in (("/health", health), ("/ready", ready)):  # load balancers probe with HEAD
+        router.add_api_route(path, probe, methods=["HEAD"], include_in_schema=False)
+
 
 def _unknown_paths(router: APIRouter) -> None:
     """A last route taking every other path below the prefix (add it after the others)."""
@@ -517,6 +534,7 @@ def install_api(server: FastAPI, service: BotService) -> ApiMetrics:
     server.include_router(api_router(service))
     server.include_router(metrics_router(metrics))
     server.add_exception_handler(RequestValidationError, german_validation_errors)
+    server.add_exception_handler(StarletteHTTPException, german_bad_requests)
     server.add_middleware(RequestMetrics, metrics=metrics)
     service.answer_listeners.append(metrics.count_answer)
     return metrics

@@ -203,6 +203,8 @@ class BotService:
         if not version or self._rebuilding.is_set():
             return False
         if current is not None and current.version == version:
+            if not current.warm:  # the warm-up failed (logged): try it again
+                self.warm()
             return False
         try:
             serving = self._serving_of(read_manifest(self.index_dir).model)

@@ -25,6 +25,7 @@ from bot.api import (
     MAX_API_QUESTION_CHARS,
     MAX_SEARCH_HITS,
     NO_INDEX,
+    NOT_JSON,
     WARMING,
     api_router,
 )
@@ -218,6 +219,21 @@ def test_broken_json_is_a_german_422(url, http):
     )
     assert response.status_code == 422
     assert "kein gültiges JSON" in response.json()["detail"]
+
+
+def test_json_nested_too_deeply_to_parse_is_a_german_400(url, http):
+    deep = b"[" * 20_000 + b"]" * 20_000  # within the 64 KiB body cap
+    response = http.post(
+        f"{url}/api/answer", content=deep, headers={"content-type": "application/json"}
+    )
+    assert (response.status_code, response.json()) == (400, {"detail": NOT_JSON})
+
+
+@pytest.mark.parametrize("path", ["/api/health", "/api/ready"])
+def test_load_balancers_may_probe_with_head(url, http, service, path):
+    assert service.warm()
+    response = http.head(f"{url}{path}")
+    assert response.status_code == 200 and response.content == b""
 
 
 def test_an_oversized_body_is_refused_at_the_edge(url, http, service):

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -151,6 +152,14 @@ def test_answers_during_refreshes_never_mix_versions(
         if not cited <= ids[version]:
             problems.append((version, cited - ids[version]))
     assert len({version for version, _ in seen}) >= 3 and not problems
+
+
+def test_a_bot_whose_warm_up_failed_is_warmed_by_the_next_refresh(replica_pair, monkeypatch):
+    replica, _ = replica_pair
+    monkeypatch.setattr(replica, "_serving", replace(replica.serving, warm=False))
+    assert not replica.ready
+    assert not replica.refresh()  # nothing new to serve …
+    assert replica.ready  # … but the bot in service is warm now
 
 
 def test_following_picks_up_a_new_version_by_itself(
