@@ -102,3 +102,48 @@ Pages are fetched one after another: a real news page takes some 0.2 to 2 s to f
 extract, so 1,000 pages add up to half an hour of a build, and a list of slow sites up to
 `index.web.PAGE_DEADLINE_SECONDS` each. A longer list is more likely a pasted sitemap than pages an
 editor chose (and `MAX_CORPUS_BYTES` caps their text anyway)."""
+
+MAX_WEB_PAGE_BYTES = 5_000_000
+"""A web page larger than 5 MB (as served, or once inflated) is not read.
+
+trafilatura's time grows faster than the page, and extraction cannot be interrupted by the
+page's deadline. Measured on article-like HTML (nested divs, paragraphs with links, lists,
+tables) with the HTML walker after it, on a busy two-core machine: 1 MB 1.9 s and 150 MB,
+2 MB 4.3 s, 3 MB 13 s, 5 MB 25 s and 340 MB. Real article pages have 50 KB to 1 MB of HTML,
+more with inline scripts, which cost little. The worst page within this cap is one at
+`MAX_FILE_PARTS` tags, which a web page must keep too: 1.7 MB of `<p>Wort Satz.</p>`, 60 s
+and 410 MB, like the worst local files at that cap."""
+
+MAX_PDF_PAGE_CONTENT_BYTES = 2_000_000
+"""A PDF page whose content streams decode to more than 2 MB (counting a form each time the
+page draws it) is not read, and the file is refused.
+
+pdfminer parses content at some 0.25 MB a second and holds state per operator: 3 MB of `q`
+(save the graphics state, never restored) took 13 s and 650 MB, so at this cap a page costs
+at most some 9 s and 450 MB. Real pages are far smaller: the densest Chromium text page
+measured has 90 KB (2,500 glyphs, 26 bytes each), a page of 5,000 glyphs some 150 KB; only
+a huge vector drawing (a detailed map) comes near. Streams are measured with a bounded
+decoder, so a Flate bomb (1,000 times its size) is not inflated beyond the cap."""
+
+MAX_PDF_CONTENT_BYTES = 100_000_000
+"""A PDF whose pages' content adds up to more than 100 MB decoded is refused.
+
+Pages within `MAX_PDF_PAGE_CONTENT_BYTES` each still add up: 2,000 pages at that cap would
+take hours to parse. 100 MB are some 7 minutes of parsing at worst, like `MAX_PDF_PAGES` of
+ordinary pages, and hold 1,100 dense Chromium pages or several thousand TeX or Word pages."""
+
+MAX_PDF_PAGE_CHARS = 50_000
+"""A PDF page that draws more than 50,000 glyphs is refused, while pdfminer draws them.
+
+pdfminer and pdfplumber keep some 2 KB per glyph (measured: 1 million glyphs from a 28 KB
+file, 2.1 GB and 28 s), so a page at the cap costs about 100 MB and 2 s. A dense A4 page
+has some 5,000 glyphs, a newspaper page in small print 30,000; a form drawn over and over
+can multiply glyphs without making the content longer, so they are counted as drawn."""
+
+MAX_PDF_PAGE_GRAPHICS = 50_000
+"""A PDF page that paints more than 50,000 paths, images or forms is refused.
+
+Each becomes a layout object of some 4 KB (measured: 300,000 one-point rectangles from an
+8 KB file, 1.3 GB and 48 s), so a page at the cap costs about 220 MB and 8 s. Text pages
+paint a few lines and bullets, charts a few thousand paths; only maps and technical
+drawings paint more, and their text is not what faqbot answers from."""

@@ -15,15 +15,30 @@ import itertools
 import math
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import Any
 
 import pdfplumber
+from pdfminer.ascii85 import ascii85decode, asciihexdecode
+from pdfminer.layout import LTPage
+from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdocument import PDFEncryptionError
-from pdfminer.pdftypes import resolve1
-from pdfplumber.page import Page
+from pdfminer.pdfinterp import PDFPageInterpreter
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdftypes import (
+    LITERALS_ASCII85_DECODE,
+    LITERALS_ASCIIHEX_DECODE,
+    LITERALS_FLATE_DECODE,
+    LITERALS_LZW_DECODE,
+    PDFStream,
+    stream_value,
+)
+from pdfminer.psparser import literal_name
+from pdfplumber.page import Page, PDFPageAggregatorWithMarkedContent
 from pdfplumber.utils import extract_words
 from pdfplumber.utils.exceptions import PdfminerException
 
@@ -104,26 +119,51 @@ def join_lines(lines: Sequence[str]) -> str:
     ("Verteidi‐" + "gung"); "-" too, if a lower-case letter precedes it (a producer that
     prints its hyphenation as "-"). Otherwise a hyphen attached to its word is kept and the
     lines join without a space ("NATO-" + "Treffen", "US-" + "amerikanisch", "'3.0'-" + "Ziel").
+    Whitespace is collapsed to single spaces.
     """
-    joined = ""
+    return _joined(lines)[0]
+
+
+def _joined(lines: Sequence[str]) -> tuple[str, list[int]]:
+    """`join_lines`'s text, and the offset in it where each line's text begins: a page can
+    break between two lines of a paragraph, and each part is cited with its own page.
+
+    Each line is made plain (`_plain_hyphens`, whitespace collapsed) on its own, so that the
+    offsets are counted as the text grows; only the join looks at a line's end as printed.
+    The pieces are joined once at the end: a paragraph of thousands of lines costs no more
+    than its length.
+    """
+    pieces: list[str] = []
+    starts: list[int] = []
+    length = 0
+    tail = ""  # the last two characters as printed: the join looks at the hyphen there
     for line in lines:
-        text = line.strip()
-        if not joined:
-            joined = text
-        elif not text:
+        printed = line.strip()
+        plain = " ".join(_plain_hyphens(printed).split())
+        if not plain:
+            starts.append(length)
             continue
-        elif len(joined) > 1 and joined[-1] in _HYPHENS + "-" and not joined[-2].isspace():
-            joined = _hyphen_joined(joined, text)
-        else:
-            joined += " " + text
-    return _plain_hyphens(joined)
+        separator = " " if pieces else ""
+        if len(tail) > 1 and tail[-1] in _HYPHENS + "-" and not tail[-2].isspace():
+            if tail[-1] != "\u00ad":  # plain as "-" at the end of the piece before
+                pieces[-1] = pieces[-1][:-1]
+                length -= 1
+            separator = _hyphen_kept(tail, printed[0])
+            tail = tail[-2]
+        starts.append(length + len(separator))
+        pieces.append(separator + plain)
+        length += len(separator) + len(plain)
+        tail = (tail + separator + printed)[-2:]
+    return "".join(pieces), starts
 
 
-def _hyphen_joined(left: str, right: str) -> str:
-    hyphen, before, after = left[-1], left[-2], right[0]
+def _hyphen_kept(tail: str, after: str) -> str:
+    """What stands between two lines whose first ends with a hyphen (`tail[-1]`): nothing
+    where it hyphenated a word, else "-" (a soft hyphen before a capital: nothing)."""
+    hyphen, before = tail[-1], tail[-2]
     if after.islower() and (hyphen in _HYPHENS or before.islower()):
-        return left[:-1] + right
-    return left[:-1] + ("" if hyphen == "\u00ad" else "-") + right
+        return ""
+    return "" if hyphen == "\u00ad" else "-"
 
 
 def _plain_hyphens(text: str) -> str:
@@ -331,25 +371,27 @@ def _kind(group: _Group, following: _Group | None, body: Style) -> ElementKind:
     return ElementKind.HEADING if first.size > body[0] or bold_heading else ElementKind.PARAGRAPH
 
 
-def _content(group: _Group, kind: ElementKind) -> str:
-    """The group's text; a list item's bullet glyph or dash replaced by "• ", its number
-    kept as it stands."""
-    text = " ".join(join_lines([line.text for line in group.lines]).split())
+def _content(group: _Group, kind: ElementKind) -> tuple[str, list[int]]:
+    """The group's text, and where each of its lines begins in it; a list item's bullet
+    glyph or dash replaced by "• ", its number kept as it stands."""
+    text, starts = _joined([line.text for line in group.lines])
     if kind is not ElementKind.LIST_ITEM or _NUMBERING.match(text):
-        return text
+        return text, starts
     glyph = _BULLET_GLYPH.match(text)
-    return "• " + (text[glyph.end() :] if glyph else text)
+    cut = glyph.end() if glyph else 0
+    return "• " + text[cut:], [0, *(start - cut + 2 for start in starts[1:])]
 
 
 def build_text(lines: Sequence[Line], title: str = "") -> Extracted:
     """The document text, its elements and page starts from lines in reading order.
 
-    Elements are separated by a blank line; a paragraph joined across a page break counts
-    to the page where it starts. Headings get level 0, as `Element` asks of headings that
-    are only inferred from layout: an untagged PDF does not state them, and a larger font
-    is weaker evidence (a sources list set in a heading font stays a sources list).
-    `page_starts` has one offset for each page, 0 for the first: the start of the first
-    element on that page or later, so a page without text gets the offset of the next one.
+    Elements are separated by a blank line. Headings get level 0, as `Element` asks of
+    headings that are only inferred from layout: an untagged PDF does not state them, and a
+    larger font is weaker evidence (a sources list set in a heading font stays a sources
+    list). `page_starts` has one offset for each page, 0 for the first: where the text of
+    the page's first line begins, within a paragraph that runs on from the page before if
+    need be, so that `Document.page_at` of any offset is the page its character was printed
+    on; a page without text gets the offset of the next one.
     """
     if not lines:
         return Extracted("", (), title)
@@ -360,27 +402,29 @@ def build_text(lines: Sequence[Line], title: str = "") -> Extracted:
     groups = grouper.groups
     parts: list[str] = []
     elements: list[Element] = []
-    starts: list[tuple[int, int]] = []
+    firsts: list[tuple[int, int]] = []  # (page, offset) of each page's first line
     offset = 0
     for index, group in enumerate(groups):
         following = groups[index + 1] if index + 1 < len(groups) else None
         kind = _kind(group, following, body)
-        content = _content(group, kind)
+        content, starts = _content(group, kind)
         if parts:
             parts.append("\n\n")
             offset += 2
         elements.append(Element(kind, offset, offset + len(content)))
-        starts.append((group.first.page, offset))
+        for line, start in zip(group.lines, starts, strict=True):
+            if not firsts or line.page != firsts[-1][0]:
+                firsts.append((line.page, offset + start))
         parts.append(content)
         offset += len(content)
     pages = max(line.page for line in lines) + 1
-    return Extracted("".join(parts), tuple(elements), title, _page_starts(starts, pages, offset))
+    return Extracted("".join(parts), tuple(elements), title, _page_starts(firsts, pages, offset))
 
 
-def _page_starts(starts: list[tuple[int, int]], pages: int, end: int) -> tuple[int, ...]:
+def _page_starts(firsts: list[tuple[int, int]], pages: int, end: int) -> tuple[int, ...]:
     found = [0]
     for page in range(1, pages):
-        found.append(next((offset for number, offset in starts if number >= page), end))
+        found.append(next((offset for number, offset in firsts if number >= page), end))
     return tuple(found)
 
 
@@ -606,25 +650,216 @@ def _reason(error: object) -> str:
     return text[:200]
 
 
-def _page_count(pdf: pdfplumber.PDF) -> int:
-    """The page count the document states, without parsing every page object."""
+_SHRINKING_FILTERS = {
+    **dict.fromkeys(LITERALS_ASCII85_DECODE, ascii85decode),
+    **dict.fromkeys(LITERALS_ASCIIHEX_DECODE, asciihexdecode),
+}
+"""Filters whose output is shorter than their input: pdfminer's own decoders are safe."""
+_INFLATE_CHUNK = 65_536
+
+
+def _inflated(data: bytes, limit: int) -> bytes:
+    """Flate-decoded `data`, cut after `limit` bytes: a bomb (1,000 times its size) is never
+    inflated beyond the cap. Damaged data gives what comes before the damage, which is the
+    most pdfminer makes of it too (it decodes past a bad checksum, not past bad data)."""
+    inflater = zlib.decompressobj()
+    out = bytearray()
+    for start in range(0, len(data), _INFLATE_CHUNK):
+        try:
+            out += inflater.decompress(data[start : start + _INFLATE_CHUNK], limit - len(out))
+        except zlib.error:
+            break
+        if len(out) >= limit or inflater.eof:
+            break
+    return bytes(out)
+
+
+def _lzw_decoded(data: bytes, limit: int) -> bytes:
+    """LZW-decoded `data`, cut after some `limit` bytes: LZW also multiplies its input."""
+    out = bytearray()
+    for piece in LZWDecoder(io.BytesIO(data)).run():
+        out += piece
+        if len(out) >= limit:
+            break
+    return bytes(out)
+
+
+def _decoded_size(stream: PDFStream, limit: int) -> int:
+    """The length of a content stream once decoded, found without holding more than `limit`
+    bytes of it; `limit` or more means: over the cap.
+
+    pdfminer's `PDFStream.decode` inflates a whole stream at once, so the stream is decoded
+    here first with bounded decoders (predictors only shorten data and are left out). A
+    stream pdfminer decoded already (a form drawn before) is measured as it is.
+    """
+    raw = stream.get_rawdata()
+    if raw is None:
+        return len(stream.get_data())
+    data = (
+        stream.decipher(stream.objid, stream.genno, raw, stream.attrs) if stream.decipher else raw
+    )
+    for name, _ in stream.get_filters():
+        if name in LITERALS_FLATE_DECODE:
+            data = _inflated(data, limit)
+        elif name in LITERALS_LZW_DECODE:
+            data = _lzw_decoded(data, limit)
+        elif name in _SHRINKING_FILTERS:
+            data = _SHRINKING_FILTERS[name](data)
+        else:
+            raise FileProblem(
+                f"a page's content is encoded with /{literal_name(name)}, which is not read "
+                "(only Flate, LZW, ASCII85 and ASCIIHex can be decoded within the caps)"
+            )
+        if len(data) >= limit:
+            return limit
+    return len(data)
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What a PDF's pages have cost so far, counted while pdfminer reads them, so that a
+    hostile page is stopped before its cost is spent: a 28 KB file can hold a million glyphs
+    (2 GB in pdfplumber), a 10 KB stream inflate to 10 MB of operators."""
+
+    page: int = 0
+    content: int = 0
+    page_content: int = 0
+    glyphs: int = 0
+    graphics: int = 0
+    text: int = 0
+
+    def start(self, page: int) -> None:
+        self.page, self.page_content, self.glyphs, self.graphics = page, 0, 0, 0
+
+    def read(self, stream: PDFStream) -> None:
+        """Counts a content stream that is about to be parsed, refusing the file beyond the
+        caps (page content first: a bomb is reported as the page that holds it)."""
+        if stream.objid is None:  # pdfminer does not run a stream without an id
+            return
+        room = limits.MAX_PDF_PAGE_CONTENT_BYTES - self.page_content
+        size = _decoded_size(stream, room + 1)
+        self.page_content += size
+        self.content += size
+        if size > room:
+            raise FileProblem(
+                f"page {self.page}'s content decodes to more than "
+                f"{limits.MAX_PDF_PAGE_CONTENT_BYTES:,} bytes "
+                "(index.limits.MAX_PDF_PAGE_CONTENT_BYTES): a decompression bomb or a huge drawing"
+            )
+        if self.content > limits.MAX_PDF_CONTENT_BYTES:
+            raise FileProblem(
+                f"its pages' content decodes to more than {limits.MAX_PDF_CONTENT_BYTES:,} bytes "
+                f"by page {self.page} (index.limits.MAX_PDF_CONTENT_BYTES); split the PDF"
+            )
+
+    def glyph(self) -> None:
+        self.glyphs += 1
+        if self.glyphs > limits.MAX_PDF_PAGE_CHARS:
+            raise FileProblem(
+                f"page {self.page} draws more than {limits.MAX_PDF_PAGE_CHARS:,} characters "
+                "(index.limits.MAX_PDF_PAGE_CHARS); a dense page of text has some 5,000"
+            )
+
+    def graphic(self) -> None:
+        self.graphics += 1
+        if self.graphics > limits.MAX_PDF_PAGE_GRAPHICS:
+            raise FileProblem(
+                f"page {self.page} paints more than {limits.MAX_PDF_PAGE_GRAPHICS:,} paths, "
+                "images or forms (index.limits.MAX_PDF_PAGE_GRAPHICS)"
+            )
+
+    def add_text(self, chars: int) -> None:
+        """Counts a page's text: it can be 30 times the file's size (a page's content
+        stream shared by thousands of pages), and the corpus caps count the file."""
+        self.text += chars
+        if self.text > limits.MAX_FILE_BYTES:
+            raise FileProblem(
+                f"its text is longer than {limits.MAX_FILE_BYTES:,} characters by page "
+                f"{self.page}, the cap of a file (index.limits.MAX_FILE_BYTES); split the PDF"
+            )
+
+
+class _CappedDevice(PDFPageAggregatorWithMarkedContent):
+    """pdfplumber's layout device, counting each glyph and graphic as pdfminer makes it."""
+
+    def __init__(self, budget: _Budget, page: Page) -> None:
+        super().__init__(page.pdf.rsrcmgr, pageno=page.page_number, laparams=page.pdf.laparams)
+        self.budget = budget
+
+    def render_char(self, *args: Any, **kwargs: Any) -> float:
+        self.budget.glyph()
+        return super().render_char(*args, **kwargs)
+
+    def paint_path(self, *args: Any, **kwargs: Any) -> None:
+        self.budget.graphic()
+        super().paint_path(*args, **kwargs)
+
+    def begin_figure(self, *args: Any, **kwargs: Any) -> None:
+        """An image or a form drawn: a figure in the layout."""
+        self.budget.graphic()
+        super().begin_figure(*args, **kwargs)
+
+
+class _CappedInterpreter(PDFPageInterpreter):
+    """pdfminer's interpreter, measuring every content stream (the page's, and a form's each
+    time it is drawn) before it is decoded and parsed."""
+
+    device: _CappedDevice
+
+    def execute(self, streams: Sequence[object]) -> None:
+        for stream in streams:
+            self.device.budget.read(stream_value(stream))
+        super().execute(streams)
+
+
+class _CappedPage(Page):
+    """A pdfplumber page whose layout is made under the document's `_Budget`."""
+
+    def __init__(self, pdf: pdfplumber.PDF, found: PDFPage, number: int, budget: _Budget) -> None:
+        super().__init__(pdf, found, page_number=number)
+        self.budget = budget
+
+    @property
+    def layout(self) -> LTPage:
+        """pdfplumber's `Page.layout`, with the counting device and interpreter."""
+        if hasattr(self, "_layout"):
+            return self._layout
+        device = _CappedDevice(self.budget, self)
+        try:
+            _CappedInterpreter(self.pdf.rsrcmgr, device).process_page(self.page_obj)
+        except FileProblem:
+            raise
+        except Exception as error:  # pdfminer's many errors, caught as pdfplumber does
+            raise PdfminerException(error) from error
+        self._layout = device.get_result()
+        return self._layout
+
+
+def _page_objects(pdf: pdfplumber.PDF) -> list[PDFPage]:
+    """The document's pages, counted as the page tree is walked, up to the cap: the /Count a
+    file states may lie (a 235 KB file stating one page had 1,500), and `pdf.pages` walks
+    the whole tree before a page is read."""
     try:
-        count = resolve1(resolve1(pdf.doc.catalog["Pages"])["Count"])
-    except (KeyError, TypeError, AttributeError):
-        count = None
-    return count if isinstance(count, int) else len(pdf.pages)
+        found = list(itertools.islice(PDFPage.create_pages(pdf.doc), limits.MAX_PDF_PAGES + 1))
+    except Exception as error:  # pdfminer's many errors, caught as pdfplumber does
+        raise PdfminerException(error) from error
+    if len(found) > limits.MAX_PDF_PAGES:
+        raise FileProblem(
+            f"has more than {limits.MAX_PDF_PAGES:,} pages, the cap "
+            "(index.limits.MAX_PDF_PAGES); split the PDF"
+        )
+    return found
 
 
 def _read_pages(pdf: pdfplumber.PDF) -> list[_PageWords]:
-    count = _page_count(pdf)
-    if count > limits.MAX_PDF_PAGES:
-        raise FileProblem(
-            f"has {count:,} pages, more than the cap of {limits.MAX_PDF_PAGES:,} "
-            "(index.limits.MAX_PDF_PAGES); split the PDF"
-        )
+    budget = _Budget()
     pages = []
-    for page in pdf.pages:
-        pages.append(_page_words(page))
+    for number, found in enumerate(_page_objects(pdf), 1):
+        budget.start(number)
+        page = _CappedPage(pdf, found, number, budget)
+        words = _page_words(page)
+        budget.add_text(sum(len(word.text) for row in words.rows for word in row))
+        pages.append(words)
         page.close()
     return pages
 
@@ -633,15 +868,19 @@ def pdf_text(raw: bytes) -> Extracted:
     """A PDF's text with headings, paragraphs and list items, and where each page starts.
 
     Refused with `FileProblem`: not a PDF or damaged, encrypted, more than `limits.MAX_PDF_PAGES`
-    pages, or no text layer at all (a scan).
+    pages, a page beyond `limits.MAX_PDF_PAGE_CONTENT_BYTES`, `limits.MAX_PDF_PAGE_CHARS` or
+    `limits.MAX_PDF_PAGE_GRAPHICS`, more content than `limits.MAX_PDF_CONTENT_BYTES` or more
+    text than `limits.MAX_FILE_BYTES`, or no text layer at all (a scan). The PDF is not
+    closed: `PDF.close` walks every page of the page tree, however many it has, and there is
+    nothing else to release (the file is in memory).
     """
-    with _open(raw) as pdf:
-        try:
-            pages = _read_pages(pdf)
-        except PdfminerException as error:
-            cause = error.args[0] if error.args else error
-            raise FileProblem(f"could not be read as PDF: {_reason(cause)}") from error
+    pdf = _open(raw)
+    try:
+        pages = _read_pages(pdf)
         title = real_title(pdf.metadata.get("Title"))
+    except PdfminerException as error:
+        cause = error.args[0] if error.args else error
+        raise FileProblem(f"could not be read as PDF: {_reason(cause)}") from error
     if not any(page.rows for page in pages):
         raise FileProblem(_NO_TEXT)
     return build_text(_lines(pages), title)

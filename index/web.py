@@ -8,12 +8,18 @@ summary; the build goes on with the next page.
 """
 
 import codecs
+import ipaddress
 import re
+import socket
+import threading
 import time
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from enum import IntEnum
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
@@ -52,6 +58,16 @@ http → https → www → trailing slash, have 1 to 3); more is a loop or a tra
 ROBOTS_MAX_BYTES = 500_000
 """Only the first 500 KB of a robots.txt are read: RFC 9309 asks crawlers to parse at least
 500 KiB; real files have a few KB."""
+
+INFLATE_STEP_BYTES = 65_536
+"""A compressed body is inflated in pieces of at most 64 KB, each counted against the page's
+cap before the next is made (64 KB is what one network read brings anyway)."""
+
+_INFLATED_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+"""Content codings inflated with zlib, which can stop after any number of bytes. We ask for
+none (Accept-Encoding: identity), but a server may compress anyway; brotli and zstd are
+refused: their modules are no dependency of ours (brotli comes with gradio only), and a
+server ignoring "identity" and sending them is rare."""
 
 WEB_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 """Content types read as web pages; PDF and other documents belong in the data directory."""
@@ -155,12 +171,67 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:,.1f} MB"
 
 
+def _shut(connection: socket.socket) -> None:
+    with suppress(OSError):  # already closed by the server or by us: nothing left to cut
+        connection.shutdown(socket.SHUT_RDWR)
+
+
 class _Deadline:
-    """The time one page may take in all (`PAGE_DEADLINE_SECONDS`)."""
+    """The time one page may take in all (`PAGE_DEADLINE_SECONDS`), enforced by a watchdog.
+
+    Timeouts bound each read, not the reads of the status line and headers together: a server
+    trickling header bytes, or sending endless "100 Continue", keeps every read short. So when
+    the deadline passes, a watchdog thread shuts down every connection the page opened, and
+    the read blocked in any phase (TLS, headers, body) fails at once. It keeps a duplicate of
+    each socket (httpx's `trace` extension reports each connection as it is made), as the
+    socket object itself is replaced when TLS starts; and it shuts down rather than closes,
+    since closing a socket does not wake a read blocked on it in another thread.
+
+    Extraction after the download cannot be interrupted (trafilatura runs in C): the caps on
+    a page's bytes and tags bound it (`limits.MAX_WEB_PAGE_BYTES`).
+    """
 
     def __init__(self) -> None:
         self.seconds = PAGE_DEADLINE_SECONDS
         self.end = time.monotonic() + self.seconds
+        self._lock = threading.Lock()
+        self._connections: list[socket.socket] = []
+        self._cut = False
+        self._watchdog = threading.Timer(self.seconds, self._cut_connections)
+        self._watchdog.daemon = True
+
+    def __enter__(self) -> "_Deadline":
+        self._watchdog.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._watchdog.cancel()
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's `trace` extension: keeps a duplicate of each new connection's socket (cut
+        at once if the deadline has already passed)."""
+        if event != "connection.connect_tcp.complete":
+            return
+        duplicate = info["return_value"].get_extra_info("socket").dup()
+        with self._lock:
+            self._connections.append(duplicate)
+            if self._cut:
+                _shut(duplicate)
+
+    def _cut_connections(self) -> None:
+        with self._lock:
+            self._cut = True
+            for connection in self._connections:
+                _shut(connection)
 
     def expired(self) -> bool:
         return time.monotonic() >= self.end
@@ -176,14 +247,20 @@ class _Deadline:
         return httpx.Timeout(min(TIMEOUT_SECONDS, remaining))
 
 
-def _network_reason(error: httpx.HTTPError | httpx.InvalidURL, deadline: _Deadline) -> str:
-    """A network error in a few words: "connection refused", not a traceback."""
-    if isinstance(error, httpx.TimeoutException):
-        if deadline.expired():
-            return deadline.problem().reason
-        return f"could not be fetched (timed out after {TIMEOUT_SECONDS:g} s)"
+def _error_message(error: Exception) -> str:
+    """An error in a few words, "connection refused", not "[Errno 111] Connection refused"."""
     message = _ERRNO_PREFIX.sub("", " ".join(str(error).split())) or type(error).__name__
-    return f"could not be fetched ({shortened(message[:1].lower() + message[1:], 120)})"
+    return shortened(message[:1].lower() + message[1:], 120)
+
+
+def _network_reason(error: httpx.HTTPError | httpx.InvalidURL, deadline: _Deadline) -> str:
+    """A network error in a few words: "connection refused", not a traceback. Any error once
+    the deadline has passed is the watchdog's cut (or a timeout shortened to the deadline)."""
+    if deadline.expired():
+        return deadline.problem().reason
+    if isinstance(error, httpx.TimeoutException):
+        return f"could not be fetched (timed out after {TIMEOUT_SECONDS:g} s)"
+    return f"could not be fetched ({_error_message(error)})"
 
 
 @contextmanager
@@ -194,30 +271,160 @@ def _network_errors(deadline: _Deadline) -> Iterator[None]:
         raise FileProblem(_network_reason(error, deadline)) from error
 
 
+# ---------------------------------------------------------------- addresses
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Reach(IntEnum):
+    """How far inside the network an address is. A listed URL may be at any address but the
+    never-fetched ones (an intranet bot indexes the intranet pages its editor lists); a
+    redirect may lead as far in as the listed URL's address, never further, so that a public
+    page cannot send the bot to the intranet, nor an intranet page to the build machine's
+    own services, and have their content indexed and quoted."""
+
+    PUBLIC = 0
+    PRIVATE = 1
+    """Not globally reachable: RFC 1918, unique local, shared (carrier-grade NAT) addresses."""
+    LOOPBACK = 2
+
+
+def _addresses(host: str) -> list[IpAddress]:
+    """The addresses `host` resolves to (a literal address: itself)."""
+    found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(info[4][0]) for info in found]
+
+
+def _never_fetched(address: IpAddress) -> str | None:
+    """What kind of address `address` is if it is never fetched, else None: link-local holds
+    the cloud metadata service (169.254.169.254), the unspecified address reaches the
+    machine itself, and no web page lives at a multicast or reserved one."""
+    kinds = {
+        "a link-local": address.is_link_local,
+        "an unspecified": address.is_unspecified,
+        "a multicast": address.is_multicast,
+        "a reserved": address.is_reserved,
+    }
+    return next((kind for kind, matches in kinds.items() if matches), None)
+
+
+def _reach(address: IpAddress) -> Reach:
+    if address.is_loopback:
+        return Reach.LOOPBACK
+    return Reach.PUBLIC if address.is_global else Reach.PRIVATE
+
+
+def _unmapped(address: IpAddress) -> IpAddress:
+    """An IPv4 address written as IPv6 (::ffff:127.0.0.1) as the IPv4 address it reaches."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """A URL's host with its innermost address (`Reach`) among those its name resolves to:
+    the connection may go to any of them."""
+
+    name: str
+    address: IpAddress
+    reach: Reach
+
+    def __str__(self) -> str:
+        return self.name if self.name == str(self.address) else f"{self.name} ({self.address})"
+
+
+def _host(url: httpx.URL) -> _Host:
+    """`url`'s host, refused if any of its addresses is never fetched.
+
+    The name is resolved here and again by httpx to connect: a name whose server answers
+    differently the second time (DNS rebinding) reaches any address. That is out of scope,
+    as is a proxy (httpx honours HTTP_PROXY), which reaches what it likes; the check keeps
+    an ordinary public page's redirect from reaching internal addresses.
+    """
+    try:
+        addresses = [_unmapped(address) for address in _addresses(url.raw_host.decode("ascii"))]
+    except OSError as error:
+        raise FileProblem(f"could not be fetched ({_error_message(error)})") from error
+    hosts = [_Host(url.host, address, _reach(address)) for address in addresses]
+    for host in hosts:
+        kind = _never_fetched(host.address)
+        if kind is not None:
+            raise FileProblem(f"{host} is {kind} address; never fetched")
+    return max(hosts, key=lambda host: host.reach)
+
+
+# ---------------------------------------------------------------- bodies
+
+
+def _coding(response: httpx.Response) -> str:
+    """The body's content coding ("identity" if none), refused unless we inflate it."""
+    header = response.headers.get("content-encoding", "")
+    codings = [coding.strip().lower() for coding in header.split(",")]
+    codings = [coding for coding in codings if coding not in ("", "identity")]
+    if len(codings) > 1:
+        layers = shortened(", ".join(codings), 80)
+        raise FileProblem(f"compressed more than once ({layers}); not read")
+    if codings and codings[0] not in _INFLATED_CODINGS:
+        raise FileProblem(f"compressed with {shortened(codings[0], 40)}; not read")
+    return codings[0] if codings else "identity"
+
+
+def _body_pieces(response: httpx.Response) -> Iterator[bytes]:
+    """The body in pieces of at most `INFLATE_STEP_BYTES` once inflated.
+
+    We read the raw stream and inflate it ourselves: httpx inflates each network read whole,
+    and 1.6 KB of brotli became 2 GB in memory before any cap could look at it.
+    """
+    if _coding(response) == "identity":
+        yield from response.iter_raw()
+        return
+    inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)  # 32: a gzip or zlib header, as found
+    try:
+        for data in response.iter_raw():
+            piece = inflater.decompress(data, INFLATE_STEP_BYTES)
+            yield piece
+            # input left over, or a full piece (zlib may hold more output): inflate on
+            while inflater.unconsumed_tail or len(piece) == INFLATE_STEP_BYTES:
+                piece = inflater.decompress(inflater.unconsumed_tail, INFLATE_STEP_BYTES)
+                yield piece
+    except zlib.error as error:
+        raise FileProblem(f"could not be decompressed ({_error_message(error)})") from error
+    if not inflater.eof:
+        raise FileProblem("compressed body ends early; not read")
+
+
 def _read_body(response: httpx.Response, max_bytes: int, deadline: _Deadline) -> bytes:
-    """The body, refused as soon as it grows beyond `max_bytes` or outlasts the deadline:
-    the rest is never downloaded."""
+    """The body, refused as soon as it grows beyond `max_bytes`: the rest is never
+    downloaded (or inflated)."""
     too_large = FileProblem(f"page larger than {_megabytes(max_bytes)}; not read")
     announced = response.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > max_bytes:
         raise too_large
     body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk
+    for piece in _body_pieces(response):
+        body += piece
         if len(body) > max_bytes:
             raise too_large
-        if deadline.expired():
-            raise deadline.problem()
+    if deadline.expired():  # the watchdog's cut ends a body without a length as if complete
+        raise deadline.problem()
     return bytes(body)
 
 
-def _redirect_target(response: httpx.Response) -> httpx.URL | None:
-    """Where a redirect leads, refused unless it is a web address."""
+def _redirect_target(response: httpx.Response, listed: Reach) -> httpx.URL | None:
+    """Where a redirect leads, refused unless it is a web address no further inside the
+    network than the listed URL (`Reach`)."""
     if not response.has_redirect_location:
         return None
     target = response.url.join(response.headers["location"])
     if target.scheme not in _WEB_SCHEMES:
         raise FileProblem(f"redirected to a non-web address ({target.scheme}:); not followed")
+    host = _host(target)
+    if host.reach > listed:
+        raise FileProblem(
+            f"redirected to {host}, a {host.reach.name.lower()} address, from a "
+            f"{listed.name.lower()} one; not followed"
+        )
     return target
 
 
@@ -241,14 +448,19 @@ def _robots_rules(text: str) -> RobotFileParser:
 
 class WebFetcher:
     """Fetches listed pages one at a time with one HTTP client, reading each host's
-    robots.txt once. Use it as a context manager, so that its connections are closed."""
+    robots.txt once. Use it as a context manager, so that its connections are closed.
+
+    Connections are not kept alive between requests: each is opened within its page's
+    `_Deadline`, whose watchdog can then cut it (a connection kept from an earlier page
+    would be unknown to it). A bot reading one page at a time loses little by this.
+    """
 
     def __init__(self) -> None:
         self._client = httpx.Client(
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
             timeout=TIMEOUT_SECONDS,
             follow_redirects=False,
-            max_redirects=MAX_REDIRECTS,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self._robots: dict[str, RobotFileParser | None] = {}
 
@@ -267,46 +479,63 @@ class WebFetcher:
         self._client.close()
 
     def fetch(self, url: str, max_bytes: int) -> FetchedPage:
-        """The page at `url`, following up to `MAX_REDIRECTS` redirects, each allowed by its
-        host's robots.txt; any failure is a `FileProblem` with a short reason."""
+        """The page at `url`, at most `max_bytes` and `limits.MAX_WEB_PAGE_BYTES` large,
+        following up to `MAX_REDIRECTS` redirects, each allowed by its host's robots.txt and
+        by its address (`Reach`); any failure is a `FileProblem` with a short reason."""
         refusal = _url_refusal(url)
         if refusal is not None:
             raise FileProblem(refusal)
-        deadline = _Deadline()
-        with _network_errors(deadline):
-            current = httpx.URL(url)
-            for _ in range(MAX_REDIRECTS + 1):
-                self._check_robots(current, deadline)
-                with self._client.stream("GET", current, timeout=deadline.timeout()) as response:
-                    target = _redirect_target(response)
-                    if target is None:
-                        return _page(url, response, max_bytes, deadline)
-                current = target
+        max_bytes = min(max_bytes, limits.MAX_WEB_PAGE_BYTES)
+        with _Deadline() as deadline, _network_errors(deadline):
+            listed = httpx.URL(url)
+            reach = _host(listed).reach
+            with self._final_response(listed, reach, deadline, obey_robots=True) as response:
+                return _page(url, response, max_bytes, deadline)
+
+    @contextmanager
+    def _final_response(
+        self, url: httpx.URL, listed: Reach, deadline: _Deadline, obey_robots: bool
+    ) -> Iterator[httpx.Response]:
+        """The response at the end of `url`'s redirects, its body not yet read."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if obey_robots:
+                self._check_robots(current, listed, deadline)
+            with self._client.stream(
+                "GET", current, timeout=deadline.timeout(), extensions={"trace": deadline.trace}
+            ) as response:
+                target = _redirect_target(response, listed)
+                if target is None:
+                    yield response
+                    return
+            current = target
         raise FileProblem(f"more than {MAX_REDIRECTS} redirects (a loop?); not followed")
 
-    def _check_robots(self, url: httpx.URL, deadline: _Deadline) -> None:
+    def _check_robots(self, url: httpx.URL, listed: Reach, deadline: _Deadline) -> None:
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         if origin not in self._robots:
-            self._robots[origin] = self._read_robots(origin, deadline)
+            self._robots[origin] = self._read_robots(origin, listed, deadline)
         rules = self._robots[origin]
         if rules is not None and not rules.can_fetch(USER_AGENT, str(url)):
             raise FileProblem(f"robots.txt of {url.host} disallows it")
 
-    def _read_robots(self, origin: str, deadline: _Deadline) -> RobotFileParser | None:
+    def _read_robots(
+        self, origin: str, listed: Reach, deadline: _Deadline
+    ) -> RobotFileParser | None:
         """The host's robots.txt rules, or None (all allowed) if there is none we can read:
-        missing (4xx, as RFC 9309 says), or unreachable, which does not stop the page."""
+        missing (4xx, as RFC 9309 says), or unreachable, which does not stop the page. Its
+        redirects are followed, as RFC 9309 asks, under the same rules as the page's."""
+        body = bytearray()
         try:
-            with self._client.stream(
-                "GET", f"{origin}/robots.txt", timeout=deadline.timeout(), follow_redirects=True
-            ) as response:
+            robots = httpx.URL(f"{origin}/robots.txt")
+            with self._final_response(robots, listed, deadline, obey_robots=False) as response:
                 if response.status_code != 200:
                     return None
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) >= ROBOTS_MAX_BYTES or deadline.expired():
+                for piece in _body_pieces(response):
+                    body += piece
+                    if len(body) >= ROBOTS_MAX_BYTES:
                         break
-        except (httpx.HTTPError, httpx.InvalidURL):
+        except (httpx.HTTPError, httpx.InvalidURL, FileProblem):
             return None
         return _robots_rules(bytes(body[:ROBOTS_MAX_BYTES]).decode("utf-8", errors="replace"))
 
@@ -361,7 +590,16 @@ def main_content(page: FetchedPage) -> MainContent:
     which an HTML walker of the `<body>` does not see. The title is trafilatura's: the
     page's og:title or similar metadata, else its `<title>` without the site's name, else
     its first `<h1>`.
+
+    A page with more tags than `limits.MAX_FILE_PARTS` is refused before trafilatura, whose
+    time grows faster than the page (as a local .html file is refused by `index.loaders`).
     """
+    tags = page.body.count(b"<")
+    if tags > limits.MAX_FILE_PARTS:
+        raise FileProblem(
+            f"page has {tags:,} tags, more than the cap of {limits.MAX_FILE_PARTS:,} "
+            "(index.limits.MAX_FILE_PARTS); not read"
+        )
     extracted = trafilatura.extract_with_metadata(
         decoded(page),
         url=page.final_url,

@@ -5,13 +5,16 @@ import hashlib
 import io
 import re
 import struct
+import tracemalloc
+import zlib
 from pathlib import Path
 
+import pdfplumber
 import pypdfium2 as pdfium
 import pytest
 
 from index import limits
-from index.documents import ElementKind, FileProblem
+from index.documents import Document, ElementKind, FileProblem
 from index.loaders import plain_text_elements
 from index.pdf import (
     Line,
@@ -95,15 +98,54 @@ def test_running_headers_footers_and_page_numbers_are_dropped(extracted, name, f
     assert re.search(r"\b\d/\d\b", text) is None
 
 
-@pytest.mark.parametrize(("name", "pages"), [(n, 4) for n in PDFS if n != "two-columns.pdf"])
-def test_page_starts_locate_the_pages(extracted, name, pages):
+@pytest.mark.parametrize(
+    ("name", "page_two"),
+    [("seed.pdf", "zweite aufeinanderfolgende"), ("running-header.pdf", "kümmern müssen, nicht")],
+)
+def test_page_starts_locate_the_pages(extracted, name, page_two):
     found = extracted[name]
-    assert len(found.page_starts) == pages and found.page_starts[0] == 0
+    assert len(found.page_starts) == 4 and found.page_starts[0] == 0
     assert list(found.page_starts) == sorted(set(found.page_starts))
     faq = found.text.index("Was ist Arctic Sentry?")
     assert faq >= found.page_starts[-1]
-    # page 2 begins within the paragraph that runs on from page 1: it counts to page 1
-    assert found.text[found.page_starts[1] :].startswith("Ehemalige Botschafter")
+    # page 2 begins within the paragraph that runs on from page 1, at its first line's text
+    assert found.text[found.page_starts[1] :].startswith(page_two)
+    assert not any(e.start == found.page_starts[1] for e in found.elements)
+
+
+def _letters(text: str) -> str:
+    """Only letters and digits: Chromium's soft-hyphen spaces split pdfplumber's words
+    ("aufein anderf olgende"), and hyphenation differs from the joined text."""
+    return re.sub(r"\W|_", "", text)
+
+
+@pytest.mark.parametrize("name", ["seed.pdf", "running-header.pdf"])
+def test_every_sentence_is_cited_with_the_page_it_is_printed_on(extracted, name):
+    """The first and last words of each sentence, looked up in pdfplumber's own text of each
+    page: `page_at` of the sentence's start and end must name those pages. (pdfplumber's
+    text of a two-column page runs across the columns, so one-column PDFs only.)"""
+    found = extracted[name]
+    document = Document("d", name, "", found.text, (), "", page_starts=found.page_starts)
+    with pdfplumber.open(DOCUMENTS / name) as pdf:
+        pages = [_letters(page.extract_text()) for page in pdf.pages]
+
+    def printed_on(words: list[str]) -> int | None:
+        on = [number for number, text in enumerate(pages, 1) if _letters("".join(words)) in text]
+        return on[0] if len(on) == 1 else None
+
+    checked, spanning = 0, 0
+    for sentence in re.finditer(r"\S.*?(?:[.!?:](?=\s)|$)", found.text, re.MULTILINE):
+        words = sentence.group().split()
+        first, last = printed_on(words[:4]), printed_on(words[-4:])
+        if len(words) < 8 or first is None or last is None:
+            continue  # a phrase that stands on several pages
+        assert (document.page_at(sentence.start()), document.page_at(sentence.end() - 1)) == (
+            first,
+            last,
+        ), sentence.group()
+        checked += 1
+        spanning += first != last
+    assert checked >= 30 and spanning >= 1
 
 
 def test_two_columns_are_read_left_then_right(extracted):
@@ -213,8 +255,118 @@ def test_refusals(raw, reason):
 
 def test_more_pages_than_the_cap_are_refused(monkeypatch):
     monkeypatch.setattr(limits, "MAX_PDF_PAGES", 3)
-    with pytest.raises(FileProblem, match=r"has 4 pages, more than the cap of 3"):
+    with pytest.raises(FileProblem, match=r"has more than 3 pages, the cap"):
         pdf_text((DOCUMENTS / "seed.pdf").read_bytes())
+
+
+def _stream(attrs: bytes, data: bytes, packed: bytes | None = None) -> bytes:
+    packed = zlib.compress(data, 9) if packed is None else packed
+    head = b"<< %s /Length %d /Filter /FlateDecode >>" % (attrs, len(packed))
+    return head + b"\nstream\n" + packed + b"\nendstream"
+
+
+def _hand_made_pdf(content: bytes, pages: int = 1, count: int = 1, form: bytes = b"") -> bytes:
+    """Pages sharing one Flate-compressed content stream, with Helvetica as /F1 and a form
+    /X0 of `form` to draw; the page tree states `count` pages, whatever it holds."""
+    resources = b"/Resources << /Font << /F1 4 0 R >> /XObject << /X0 5 0 R >> >>"
+    kids = b" ".join(b"%d 0 R" % (6 + page) for page in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+        _stream(b"", content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        _stream(b"/Type /XObject /Subtype /Form /BBox [0 0 595 842] " + resources, form),
+        *[b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R %s >>" % resources]
+        * pages,
+    ]
+    body, offsets = b"%PDF-1.4\n", []
+    for number, content_object in enumerate(objects, 1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n%s\nendobj\n" % (number, content_object)
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    return body + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+def _text(lines: int, words: int = 20, size: int = 10) -> bytes:
+    """`lines` lines of `words` words ("Wort", five glyphs with its space) each."""
+    shown = b"(" + b"Wort " * words + b") Tj"
+    rows = [b"1 0 0 1 40 %d Tm %s" % (800 - (row * 12) % 760, shown) for row in range(lines)]
+    return b"BT /F1 %d Tf " % size + b"\n".join(rows) + b" ET"
+
+
+def test_the_hand_made_pdf_is_read():
+    found = pdf_text(_hand_made_pdf(_text(20), pages=2, count=2))
+    # the two lines at the top stand on every page: a running header, dropped
+    assert found.text.count("Wort") == 2 * 18 * 20 and len(found.page_starts) == 2
+
+
+def _refused(raw: bytes) -> str:
+    with pytest.raises(FileProblem) as refused:
+        pdf_text(raw)
+    return refused.value.reason
+
+
+def test_a_page_drawing_too_many_glyphs_is_refused_while_drawn(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", 2_000)
+    assert pdf_text(_hand_made_pdf(_text(19))).text.count("Wort") == 380  # 1,900 glyphs
+    reason = _refused(_hand_made_pdf(_text(21)))
+    assert reason.startswith("page 1 draws more than 2,000 characters")
+    # a form drawn over and over counts each time: 30 times 100 glyphs
+    reason = _refused(_hand_made_pdf(b"/X0 Do\n" * 30, form=_text(1)))
+    assert reason.startswith("page 1 draws more than 2,000 characters")
+
+
+def test_a_page_painting_too_many_graphics_is_refused(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_GRAPHICS", 100)
+    reason = _refused(_hand_made_pdf(_text(1) + b"\n" + b"0 0 1 1 re f\n" * 101))
+    assert reason.startswith("page 1 paints more than 100 paths, images or forms")
+
+
+def test_a_decompression_bomb_is_refused_without_inflating_it():
+    bomb = _hand_made_pdf(_text(1) + b" " * 200_000_000)  # 200 MB of spaces in 200 KB
+    assert len(bomb) < 300_000
+    tracemalloc.start()
+    try:
+        reason = _refused(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert reason.startswith("page 1's content decodes to more than 2,000,000 bytes")
+    assert peak < 4 * limits.MAX_PDF_PAGE_CONTENT_BYTES
+
+
+def test_content_is_counted_each_time_a_form_is_drawn(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CONTENT_BYTES", 100_000)
+    reason = _refused(_hand_made_pdf(b"/X0 Do\n" * 300, form=b"1 w\n" * 500))  # 300 * 2 KB
+    assert reason.startswith("page 1's content decodes to more than 100,000 bytes")
+
+
+def test_the_content_of_all_pages_is_capped(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PDF_CONTENT_BYTES", 100_000)  # seed.pdf's pages: 65-70 KB
+    reason = _refused((DOCUMENTS / "seed.pdf").read_bytes())
+    assert reason.startswith("its pages' content decodes to more than 100,000 bytes by page 2")
+
+
+def test_a_content_filter_without_a_bounded_decoder_is_refused():
+    raw = _hand_made_pdf(_text(1)).replace(b"/FlateDecode", b"/RunLengthDecode", 1)
+    assert _refused(raw).startswith("a page's content is encoded with /RunLengthDecode")
+
+
+def test_pages_are_counted_whatever_the_page_tree_states(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PDF_PAGES", 3)
+    assert len(pdf_text(_hand_made_pdf(_text(20), pages=3, count=1)).page_starts) == 3
+    reason = _refused(_hand_made_pdf(_text(20), pages=4, count=1))
+    assert reason.startswith("has more than 3 pages, the cap")
+
+
+def test_the_text_is_capped_like_a_file(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 5_000)  # one shared page: 1,600 characters
+    assert len(pdf_text(_hand_made_pdf(_text(20), pages=3, count=3)).page_starts) == 3
+    reason = _refused(_hand_made_pdf(_text(20), pages=4, count=4))
+    assert reason.startswith("its text is longer than 5,000 characters by page 4")
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -412,8 +564,9 @@ def test_build_text_joins_a_paragraph_across_page_and_column_breaks():
         "Überschrift",
         "Text.",
     ]
-    second, heading = found.text.index("Ein Absatz, der"), found.text.index("Überschrift")
-    assert found.page_starts == (0, second, heading)
+    # pages begin where their first line's text begins, within a paragraph if need be
+    second, third = found.text.index("endet, sondern"), found.text.index("Großschreibung")
+    assert found.page_starts == (0, second, third)
 
 
 def test_build_text_page_without_text_gets_the_next_start():

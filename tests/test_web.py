@@ -3,9 +3,13 @@
 Every page is served by a `ThreadingHTTPServer` on 127.0.0.1: nothing reaches the internet.
 """
 
+import gzip
+import ipaddress
 import socket
 import threading
 import time
+import tracemalloc
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +29,8 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 @dataclass(frozen=True)
 class Page:
     """What the test server answers for one path: `body` is sent `repeat` times, with
-    `pause` seconds after each, once `delay` seconds have passed."""
+    `pause` seconds after each, once `delay` seconds have passed; `raw`: without a status
+    line and headers (the body is them)."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: HTML)
@@ -33,6 +38,7 @@ class Page:
     repeat: int = 1
     pause: float = 0.0
     delay: float = 0.0
+    raw: bool = False
 
 
 class _Server(ThreadingHTTPServer):
@@ -43,6 +49,8 @@ class _Server(ThreadingHTTPServer):
         self.pages = pages
         self.requests: list[tuple[str, str]] = []
         """(path, User-Agent) of every request, in order."""
+        self.accepted: set[str] = set()
+        """The Accept-Encoding headers of all requests."""
         self.sent: Counter[str] = Counter()
         """Body bytes written per path before the client went away."""
 
@@ -52,16 +60,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append((self.path, self.headers.get("User-Agent", "")))
+        self.server.accepted.add(self.headers.get("Accept-Encoding", ""))
         page = self.server.pages.get(self.path)
         try:
             if page is None:
                 self.send_error(404)
                 return
             time.sleep(page.delay)
-            self.send_response(page.status)
-            for name, value in page.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
+            if not page.raw:
+                self.send_response(page.status)
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
             for _ in range(page.repeat):
                 self.wfile.write(page.body)
                 self.server.sent[self.path] += len(page.body)
@@ -80,6 +90,10 @@ class Site:
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def named(self, path: str) -> str:
+        """The URL of `path` with the host name localhost, not its address."""
+        return f"http://localhost:{self.server.server_address[1]}{path}"
 
     def paths(self) -> list[str]:
         return [path for path, _ in self.server.requests]
@@ -385,15 +399,24 @@ def test_slow_server_times_out(serve, monkeypatch):
 
 @pytest.mark.parametrize(
     "page",
-    [Page(body=b"<p>x</p>", repeat=1_000, pause=0.1), Page(body=b"<p>x</p>", delay=3.0)],
-    ids=["drip", "late-headers"],
+    [
+        Page(body=b"<p>x</p>", repeat=1_000, pause=0.1),
+        Page(body=b"<p>x</p>", delay=3.0),
+        Page(raw=True, body=b"H", repeat=100, pause=0.05),
+        Page(raw=True, body=b"HTTP/1.1 100 Continue\r\n\r\n", repeat=100, pause=0.05),
+    ],
+    ids=["drip", "late-headers", "trickled-headers", "endless-1xx"],
 )
 def test_slow_server_is_cut_at_the_page_deadline(serve, monkeypatch, page):
     monkeypatch.setattr(web, "PAGE_DEADLINE_SECONDS", 1.0)
-    site = serve({"/tropf": page})
-    started = time.monotonic()
-    assert refusal(site.url("/tropf")) == "could not be fetched (took longer than 1 s)"
-    assert time.monotonic() - started < 2.0
+    site = serve({"/tropf": page, "/danach": Page(body=html_page("Danach", ARTICLE))})
+    with WebFetcher() as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FileProblem) as caught:
+            fetcher.fetch(site.url("/tropf"), 1_000_000)
+        assert caught.value.reason == "could not be fetched (took longer than 1 s)"
+        assert time.monotonic() - started < 2.0
+        assert fetcher.fetch(site.url("/danach"), 1_000_000).body == html_page("Danach", ARTICLE)
 
 
 def test_connection_refused():
@@ -427,6 +450,157 @@ def test_page_without_main_text(serve):
     with pytest.raises(FileProblem) as caught:
         main_content(fetch(site.url("/app")))
     assert caught.value.reason == "no main text found on the page"
+
+
+def test_page_larger_than_the_web_page_cap_is_not_read(serve, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_WEB_PAGE_BYTES", 100_000)
+    site = serve({"/gross": Page(body=b"<p>" + b"x" * 200_000 + b"</p>")})
+    assert refusal(site.url("/gross"), max_bytes=5_000_000) == "page larger than 0.1 MB; not read"
+
+
+def test_page_with_more_tags_than_the_cap_is_not_extracted(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_FILE_PARTS", 100)
+    body = html_page("Viele", "<p>Wort Satz.</p>" * 50)
+    page = FetchedPage("http://x.de/", "http://x.de/", "text/html", body, "utf-8")
+    with pytest.raises(FileProblem) as caught:
+        main_content(page)
+    assert caught.value.reason == (
+        "page has 113 tags, more than the cap of 100 (index.limits.MAX_FILE_PARTS); not read"
+    )
+
+
+# ---------------------------------------------------------------- compressed bodies
+
+
+def deflated(data: bytes, wbits: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+def gzip_bomb(zeros: int) -> bytes:
+    """A gzip body of a page followed by `zeros` zero bytes (100 MB: some 100 KB)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [compressor.compress(html_page("Bombe", ARTICLE))]
+    parts += [compressor.compress(bytes(1_000_000)) for _ in range(zeros // 1_000_000)]
+    return b"".join(parts) + compressor.flush()
+
+
+def compressed(body: bytes, coding: str) -> Page:
+    return Page(headers={**HTML, "Content-Encoding": coding}, body=body)
+
+
+def test_we_ask_for_no_compression_and_inflate_gzip_or_deflate_anyway(serve):
+    page = html_page("Gepackt", ARTICLE)
+    site = serve(
+        {
+            "/gzip": compressed(gzip.compress(page), "gzip"),
+            "/deflate": compressed(deflated(page, zlib.MAX_WBITS), "deflate"),
+        }
+    )
+    assert fetch(site.url("/gzip")).body == fetch(site.url("/deflate")).body == page
+    assert site.server.accepted == {"identity"}
+
+
+@pytest.mark.parametrize(
+    ("coding", "body", "want"),
+    [
+        ("gzip, gzip", gzip.compress(gzip.compress(b"<p>x</p>")), "compressed more than once"),
+        ("br", b"\x0b\x03\x80<p>x</p>\x03", "compressed with br; not read"),
+        ("gzip", gzip.compress(b"<p>x</p>" * 1_000)[:-20], "compressed body ends early"),
+        ("gzip", b"<p>not gzip</p>", "could not be decompressed (error -3 while"),
+    ],
+    ids=["twice", "brotli", "truncated", "not-gzip"],
+)
+def test_compressed_body_refused(serve, coding, body, want):
+    site = serve({"/gepackt": compressed(body, coding)})
+    assert refusal(site.url("/gepackt")).startswith(want)
+
+
+@pytest.mark.parametrize("bombed", ["/seite", "/robots.txt"])
+def test_gzip_bomb_is_inflated_only_up_to_the_cap(serve, bombed):
+    """100 MB of zeros in 100 KB: httpx would inflate each 64 KB read to 64 MB at once."""
+    site = serve({"/seite": Page(body=html_page("Seite", ARTICLE))})
+    site.server.pages[bombed] = compressed(gzip_bomb(100_000_000), "gzip")
+    tracemalloc.start()
+    try:
+        if bombed == "/seite":
+            assert refusal(site.url("/seite"), 1_000_000) == "page larger than 1.0 MB; not read"
+        else:
+            assert fetch(site.url("/seite")).body == html_page("Seite", ARTICLE)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def resolving(monkeypatch: pytest.MonkeyPatch, name: str, address: str) -> None:
+    """Let `name` resolve to `address` in the redirect check (httpx still connects to the
+    real one), as DNS would for a public or intranet host."""
+    real = web._addresses
+    fake = [ipaddress.ip_address(address)]
+    monkeypatch.setattr(web, "_addresses", lambda host: fake if host == name else real(host))
+
+
+@pytest.mark.parametrize(
+    ("url", "want"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("http://[fe80::1]/", "fe80::1 is a link-local address"),
+        ("http://0.0.0.0:1/", "0.0.0.0 is an unspecified address"),
+        (
+            "http://[::ffff:169.254.169.254]/",
+            "::ffff:169.254.169.254 (169.254.169.254) is a link-local",
+        ),
+        ("http://224.0.0.1/", "224.0.0.1 is a multicast address"),
+        ("http://240.0.0.1/", "240.0.0.1 is a reserved address"),
+    ],
+)
+def test_listed_url_at_a_never_fetched_address(url, want):
+    assert refusal(url).startswith(want)
+
+
+def test_listed_url_at_a_name_resolving_to_metadata(monkeypatch):
+    resolving(monkeypatch, "metadata.intern", "169.254.169.254")
+    assert refusal("http://metadata.intern/") == (
+        "metadata.intern (169.254.169.254) is a link-local address; never fetched"
+    )
+
+
+def test_redirect_to_link_local_is_refused(serve):
+    site = serve({"/meta": Page(status=302, headers={"Location": "http://169.254.169.254/"})})
+    assert refusal(site.url("/meta")) == "169.254.169.254 is a link-local address; never fetched"
+
+
+def test_redirect_within_the_same_reach_is_followed(serve):
+    site = serve({"/geheim": Page(body=html_page("Intern", ARTICLE))})
+    site.server.pages["/weiter"] = Page(status=302, headers={"Location": site.url("/geheim")})
+    assert fetch(site.named("/weiter")).final_url == site.url("/geheim")
+
+
+@pytest.mark.parametrize(
+    ("address", "reach"), [("93.184.216.34", "public"), ("10.1.2.3", "private")]
+)
+def test_redirect_further_inside_is_refused(serve, monkeypatch, address, reach):
+    resolving(monkeypatch, "localhost", address)
+    site = serve({"/geheim": Page(body=html_page("Intern", ARTICLE))})
+    site.server.pages["/weiter"] = Page(status=302, headers={"Location": site.url("/geheim")})
+    assert refusal(site.named("/weiter")) == (
+        f"redirected to 127.0.0.1, a loopback address, from a {reach} one; not followed"
+    )
+    assert "/geheim" not in site.paths()
+
+
+def test_robots_txt_redirect_further_inside_is_not_followed(serve, monkeypatch):
+    resolving(monkeypatch, "localhost", "93.184.216.34")
+    site = serve({"/seite": Page(body=html_page("Seite", ARTICLE)), "/intern/robots.txt": ROBOTS})
+    site.server.pages["/robots.txt"] = Page(
+        status=301, headers={"Location": site.url("/intern/robots.txt")}
+    )
+    assert fetch(site.named("/seite")).body == html_page("Seite", ARTICLE)
+    assert "/intern/robots.txt" not in site.paths()
 
 
 # ---------------------------------------------------------------- urls.txt
