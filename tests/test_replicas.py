@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from bench.replicas import Askers, free_ports, replicas_behind_nginx
+from bench.serve import chat_turn
 from bot.service import WARM_UP_QUESTION, BotService, link_target
 from conftest import REPO, write_file
 from index import build, load_index
@@ -320,9 +322,10 @@ def _pickup_seconds(ports: list[int], version: str, since: float) -> dict[int, f
 @NEEDS_NGINX
 @pytest.mark.model
 def test_three_replicas_behind_nginx_serve_twenty_clients_through_a_new_version(tmp_path):
-    """20 clients ask through nginx for 60 s while `python -m index build` publishes a new
-    version: no errors, every replica serves the new version within `PICKUP_SECONDS`, and
-    every answer cites passages of the one version it names (`X-Index-Version`)."""
+    """The chat answers through nginx; then 20 clients ask through nginx for 60 s while
+    `python -m index build` publishes a new version: no errors, every replica serves the new
+    version within `PICKUP_SECONDS`, and every answer cites passages of the one version it
+    names (`X-Index-Version`)."""
     data, index_dir = tmp_path / "data", tmp_path / "index"
     shutil.copytree(REPO / "data", data)
     write_file(data / "kantine.txt", KANTINE.format(hour=7))
@@ -334,19 +337,21 @@ def test_three_replicas_behind_nginx_serve_twenty_clients_through_a_new_version(
     ids = {link_target(index_dir): passage_ids(index_dir)}
     first = free_ports(4)
     ports = [first + 1, first + 2, first + 3]
-    with (
-        replicas_behind_nginx(tmp_path, environment, 3, first) as url,
-        Askers(url, LOAD_CLIENTS, QUESTIONS) as askers,
-    ):
-        started = time.monotonic()
-        time.sleep(LOAD_SECONDS / 4)
-        write_file(data / "kantine.txt", KANTINE.format(hour=8))
-        _build(environment)
-        built, new = time.monotonic(), link_target(index_dir)
-        ids[new] = passage_ids(index_dir)
-        picked_up = _pickup_seconds(ports, new, built)
-        all_new = built + max(picked_up.values(), default=PICKUP_SECONDS) + 1.0  # in flight
-        time.sleep(max(LOAD_SECONDS - (time.monotonic() - started), all_new + 5 - time.monotonic()))
+    with replicas_behind_nginx(tmp_path, environment, 3, first) as url:
+        with httpx.Client(timeout=120) as http:  # the chat's own protocol, streamed by nginx
+            _, (history, *_) = chat_turn(http, f"{url}/", QUESTIONS[1], uuid.uuid4().hex)
+        assert "Joint Force Command Norfolk" in json.dumps(history, ensure_ascii=False)
+        with Askers(url, LOAD_CLIENTS, QUESTIONS) as askers:
+            started = time.monotonic()
+            time.sleep(LOAD_SECONDS / 4)
+            write_file(data / "kantine.txt", KANTINE.format(hour=8))
+            _build(environment)
+            built, new = time.monotonic(), link_target(index_dir)
+            ids[new] = passage_ids(index_dir)
+            picked_up = _pickup_seconds(ports, new, built)
+            all_new = built + max(picked_up.values(), default=PICKUP_SECONDS) + 1.0  # in flight
+            remaining = LOAD_SECONDS - (time.monotonic() - started)
+            time.sleep(max(remaining, all_new + 5 - time.monotonic()))
     assert askers.errors == []
     assert sorted(picked_up) == ports, picked_up
     results = askers.results
