@@ -103,6 +103,31 @@ class Extracted:
     page_starts: tuple[int, ...] = ()
 
 
+class ElementText:
+    """A document text built element by element, a blank line between two, each element's
+    span recorded: how every format that assembles its text (HTML, Word) makes one."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.elements: list[Element] = []
+
+    def add(self, kind: ElementKind, text: str, level: int = 0) -> None:
+        """Append `text` (already cleaned) as one element; nothing if it is empty."""
+        if not text:
+            return
+        if self.parts:
+            self.parts.append("\n\n")
+            self.length += 2
+        self.elements.append(Element(kind, self.length, self.length + len(text), level))
+        self.parts.append(text)
+        self.length += len(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
 class FileProblem(Exception):
     """A file (or one line of it) cannot be used; becomes a `Skipped` entry."""
 

@@ -28,6 +28,7 @@ from index.documents import (
     Document,
     Element,
     ElementKind,
+    ElementText,
     Extracted,
     FileProblem,
     Skipped,
@@ -220,24 +221,11 @@ def _holding_elements(root: Tag) -> set[int]:
     return holding
 
 
-class _HtmlText:
+class _HtmlText(ElementText):
     """Collects the visible text of HTML elements into one document text with offsets."""
 
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-        self.elements: list[Element] = []
-
-    def add(self, kind: ElementKind, raw: str, level: int = 0) -> None:
-        text = " ".join(raw.split())
-        if not text:
-            return
-        if self.parts:
-            self.parts.append("\n\n")
-            self.length += 2
-        self.elements.append(Element(kind, self.length, self.length + len(text), level))
-        self.parts.append(text)
-        self.length += len(text)
+    def add(self, kind: ElementKind, text: str, level: int = 0) -> None:
+        super().add(kind, " ".join(text.split()), level)
 
     def walk(self, root: Tag) -> None:
         """Element tags as elements; text standing directly in a container, outside any
@@ -309,7 +297,7 @@ def html_text(markup: str) -> tuple[str, str, list[Element]]:
     root = soup.find("article") or soup.find("main") or soup.body or soup
     collected = _HtmlText()
     collected.walk(root)
-    return title, "".join(collected.parts), collected.elements
+    return title, collected.text, collected.elements
 
 
 def load_html(raw: bytes, rel: str) -> Loaded:

@@ -31,7 +31,7 @@ from docx.text.run import Run
 from lxml import etree
 
 from index import limits
-from index.documents import Element, ElementKind, Extracted, FileProblem, shortened
+from index.documents import ElementKind, ElementText, Extracted, FileProblem, shortened
 
 MAX_STYLE_CHAIN = 20
 """A style inherits from at most 20 base styles; a longer (or circular) chain is cut there.
@@ -317,32 +317,23 @@ def _reading(table: Table, styles: _Styles) -> _TableReading:
 # ---------------------------------------------------------------- the document text
 
 
-class _WordText:
+class _WordText(ElementText):
     """Collects the elements into one document text with offsets."""
 
     def __init__(self, styles: _Styles) -> None:
+        super().__init__()
         self.styles = styles
-        self.parts: list[str] = []
-        self.length = 0
-        self.elements: list[Element] = []
         self.title = ""
 
     def add(self, kind: ElementKind, text: str, level: int = 0) -> None:
         """Append one element; refuse a file of more than `limits.MAX_FILE_PARTS` of them,
         which counts the lines of a text file and the tags of an HTML file."""
-        if not text:
-            return
-        if len(self.elements) >= limits.MAX_FILE_PARTS:
+        if text and len(self.elements) >= limits.MAX_FILE_PARTS:
             raise FileProblem(
                 f"has more than {limits.MAX_FILE_PARTS:,} paragraphs and table rows, the cap "
                 "(index.limits.MAX_FILE_PARTS); split the file"
             )
-        if self.parts:
-            self.parts.append("\n\n")
-            self.length += 2
-        self.elements.append(Element(kind, self.length, self.length + len(text), level))
-        self.parts.append(text)
-        self.length += len(text)
+        super().add(kind, text, level)
 
     def paragraph(self, paragraph: Paragraph) -> None:
         """The first "Title" paragraph is the title, later ones are paragraphs, like a
@@ -419,5 +410,5 @@ def docx_text(raw: bytes) -> Extracted:
             collected.paragraph(item)
         else:
             collected.table(item)
-    text = "".join(collected.parts)
-    return Extracted(text, tuple(collected.elements), collected.title or _core_title(document))
+    title = collected.title or _core_title(document)
+    return Extracted(collected.text, tuple(collected.elements), title)
