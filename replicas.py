@@ -16,9 +16,11 @@ stops everything.
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -99,7 +101,9 @@ class LogJoiner:
         text = f"[{name}] {line.rstrip()}\n"
         with self._lock:
             self._out.write(text)
-            sys.stdout.write(text)
+            # A closed terminal or pipe must not stop the copying: the file still has it.
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.write(text)
 
     def _copy(self, name: str, stream: IO[str]) -> None:
         for line in stream:
@@ -151,10 +155,12 @@ class Replicas:
         for number in range(self.layout.replicas):
             self._start(number)
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float, stop: threading.Event) -> None:
         deadline = time.monotonic() + timeout
         waiting = set(range(self.layout.replicas))
         while waiting:
+            if stop.is_set():
+                raise ServeError("stopped before the replicas were ready")
             for number in list(waiting):
                 if self.processes[number].poll() is not None:
                     raise ServeError(f"replica {number + 1} exited; see {RUN_DIR}/replicas.log")
@@ -184,7 +190,43 @@ class Replicas:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _kill_group(process)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started in a session of its own and everything it started (nginx's
+    workers, an app's build child): killing the leader alone would orphan them."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _stop_nginx(nginx: subprocess.Popen[bytes]) -> None:
+    """Graceful (SIGQUIT: open answers finish), then the whole group after 15 s."""
+    if nginx.poll() is None:
+        nginx.send_signal(signal.SIGQUIT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            nginx.wait(timeout=15)
+    _kill_group(nginx)  # workers outlive a master killed early
+
+
+def _free(address: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(layout: Layout) -> None:
+    """Refuse ports something already listens on: readiness would be checked against it,
+    and nginx would send visitors to it."""
+    host, _, port = layout.listen.rpartition(":")
+    taken = [str(p) for p in layout.ports if not _free("127.0.0.1", p)]
+    taken += [port] if not _free(host, int(port)) else []
+    if taken:
+        raise ServeError(f"ports in use: {', '.join(taken)} (another faqbot?); choose others")
 
 
 def start_nginx(config_path: Path, prefix: Path) -> subprocess.Popen[bytes]:
@@ -197,7 +239,9 @@ def start_nginx(config_path: Path, prefix: Path) -> subprocess.Popen[bytes]:
     checked = subprocess.run([*command, str(config_path), "-t"], capture_output=True, text=True)
     if checked.returncode != 0:
         raise ServeError(f"nginx refuses the configuration: {checked.stderr.strip()}")
-    return subprocess.Popen([*command, str(config_path), "-g", "daemon off;"])
+    return subprocess.Popen(
+        [*command, str(config_path), "-g", "daemon off;"], start_new_session=True
+    )
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -225,14 +269,16 @@ def serve(layout: Layout, run_dir: Path) -> None:
     prefix = run_dir.resolve()
     config_path = prefix / "nginx.conf"
     config_path.write_text(nginx_config(layout, prefix, TEMPLATE.read_text()), encoding="utf-8")
+    check_ports(layout)
     logs = LogJoiner(prefix / "replicas.log")
     replicas = Replicas(layout, logs)
     nginx: subprocess.Popen[bytes] | None = None
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for stopping in (signal.SIGTERM, signal.SIGHUP):  # a closed terminal stops it all too
+        signal.signal(stopping, lambda *_: stop.set())
     try:
         replicas.start()
-        replicas.wait_ready(READY_SECONDS)
+        replicas.wait_ready(READY_SECONDS, stop)
         nginx = start_nginx(config_path, prefix)
         threading.Thread(target=replicas.supervise, daemon=True).start()
         logs.write("serve", f"{layout.replicas} replicas behind http://{layout.listen}/")
@@ -241,13 +287,12 @@ def serve(layout: Layout, run_dir: Path) -> None:
                 raise ServeError(f"nginx exited; see {prefix / 'nginx-error.log'}")
     except KeyboardInterrupt:
         pass
+    except ServeError:
+        if not stop.is_set():
+            raise
     finally:
-        if nginx is not None and nginx.poll() is None:
-            nginx.send_signal(signal.SIGQUIT)  # graceful: open answers finish
-            try:
-                nginx.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
+        if nginx is not None:
+            _stop_nginx(nginx)
         replicas.stop()
         logs.close()
 

@@ -73,10 +73,13 @@ def link_target(index_dir: Path) -> str:
     version shares (`.index.version-20260301T120000-3fa9c1` → `20260301T120000-3fa9c1`);
     "" if it is no link."""
     try:
-        name = Path(os.readlink(index_dir)).name
+        return _version_name(index_dir, Path(os.readlink(index_dir)))
     except OSError:
         return ""
-    return name.removeprefix(f".{index_dir.name}.version-")
+
+
+def _version_name(index_dir: Path, version_dir: Path) -> str:
+    return version_dir.name.removeprefix(f".{index_dir.name}.version-")
 
 
 class BotService:
@@ -98,6 +101,7 @@ class BotService:
         self._serving: Serving | None = None
         self._error = ""
         self._warming = threading.Lock()
+        self._warming_up = threading.Lock()
         self.answer_listeners: list[Callable[[Answer], None]] = []
         """Called with every answer `answer` gives (the app counts them by kind)."""
         self._rebuilding = threading.Event()
@@ -114,12 +118,15 @@ class BotService:
             return self._embedder
 
     def _serving_of(self, model: str) -> Serving:
-        """The index in place loaded with `model`, and the version it is, if the link did
-        not switch while it was read."""
+        """The version the index link names now, loaded with `model` from its own directory:
+        a switch while it loads changes nothing of what is loaded, and the version reported
+        is the one loaded ("" for an index directory that is no link)."""
         embedder = self._embedder_for(model)
-        version = link_target(self.index_dir)
-        bot = Bot.load(self.index_dir, embedder=embedder, settings=self.settings)
-        return Serving(bot, version if link_target(self.index_dir) == version else "")
+        is_link = self.index_dir.is_symlink()
+        version_dir = self.index_dir.resolve()
+        version = _version_name(self.index_dir, version_dir) if is_link else ""
+        bot = Bot.load(version_dir, embedder=embedder, settings=self.settings)
+        return Serving(bot, version)
 
     def _load(self) -> None:
         """Serve the index in place with the model that built it (not yet warm)."""
@@ -151,9 +158,12 @@ class BotService:
         """Answer the warm-up question with the current bot and mark it ready, unless a
         rebuild replaced it meanwhile (the rebuild warms its own). False without a bot."""
         serving = self._serving
-        if serving is None:
-            return False
-        serving.bot.answer(WARM_UP_QUESTION)
+        if serving is None or not self._warming_up.acquire(blocking=False):
+            return False  # no bot, or a warm-up runs (started at start-up, or by `refresh`)
+        try:
+            serving.bot.answer(WARM_UP_QUESTION)
+        finally:
+            self._warming_up.release()
         with self._warming:  # a rebuild's swap and this mark must not interleave
             if self._serving is serving:
                 self._serving = replace(serving, warm=True)
@@ -182,7 +192,7 @@ class BotService:
         """Put a warm bot in service, unless the index link has moved on while it loaded:
         an older version never replaces a newer one (`refresh` loads the newer next)."""
         with self._warming:
-            if serving.version and link_target(self.index_dir) != serving.version:
+            if link_target(self.index_dir) != serving.version:
                 return False
             self._serving = serving
             self._error = ""
@@ -209,7 +219,7 @@ class BotService:
         try:
             serving = self._serving_of(read_manifest(self.index_dir).model)
             serving.bot.answer(WARM_UP_QUESTION)
-        except FaqbotError as error:
+        except (FaqbotError, OSError) as error:  # e.g. removed by a newer build meanwhile
             if current is None:
                 self._error = str(error)
             log.warning("index version %s not loaded yet (%s)", version, error)

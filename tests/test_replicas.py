@@ -3,9 +3,11 @@ never mixes versions in one answer, and nginx (`deploy/nginx.conf.template`, ren
 `replicas.py`) balances them; the end-to-end run puts 3 replicas behind nginx under load
 while a new version is published."""
 
+import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +26,7 @@ from bench.serve import chat_turn
 from bot.service import WARM_UP_QUESTION, BotService, link_target
 from conftest import REPO, write_file
 from index import build, load_index
-from replicas import TEMPLATE, Layout, ServeError, nginx_config
+from replicas import TEMPLATE, Layout, LogJoiner, ServeError, check_ports, nginx_config
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 NEEDS_NGINX = pytest.mark.skipif(
@@ -207,6 +209,33 @@ def test_the_nginx_configuration_names_every_replica_and_fills_every_placeholder
     assert f"pid {tmp_path}/nginx.pid;" in rendered
     with pytest.raises(ServeError, match="does not fill"):
         nginx_config(layout, tmp_path, "listen {{nowhere}};")
+
+
+def test_ports_in_use_are_refused_before_anything_starts():
+    first = free_ports(3)
+    layout = Layout(replicas=2, listen=f"127.0.0.1:{first}", first_port=first + 1, rate=1, burst=1)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", first + 2))
+        taken.listen()
+        with pytest.raises(ServeError, match=f"ports in use: {first + 2}"):
+            check_ports(layout)
+    check_ports(layout)  # free again
+
+
+def test_the_joined_log_keeps_every_line_when_the_terminal_is_gone(tmp_path, monkeypatch):
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdout", closed)
+    logs = LogJoiner(tmp_path / "replicas.log")
+    lines = io.StringIO("".join(f"Zeile {n}\n" for n in range(1000)))
+    logs.follow("replica 1", lines)
+    deadline = time.monotonic() + 10
+    while (tmp_path / "replicas.log").read_text().count("\n") < 1000:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    logs.close()
+    written = (tmp_path / "replicas.log").read_text().splitlines()
+    assert written[0] == "[replica 1] Zeile 0" and written[-1] == "[replica 1] Zeile 999"
 
 
 class _Echo(BaseHTTPRequestHandler):
