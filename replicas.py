@@ -201,7 +201,7 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _stop_nginx(nginx: subprocess.Popen[bytes]) -> None:
+def stop_nginx(nginx: subprocess.Popen[bytes]) -> None:
     """Graceful (SIGQUIT: open answers finish), then the whole group after 15 s."""
     if nginx.poll() is None:
         nginx.send_signal(signal.SIGQUIT)
@@ -292,7 +292,7 @@ def serve(layout: Layout, run_dir: Path) -> None:
             raise
     finally:
         if nginx is not None:
-            _stop_nginx(nginx)
+            stop_nginx(nginx)
         replicas.stop()
         logs.close()
 

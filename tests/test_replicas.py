@@ -26,7 +26,16 @@ from bench.serve import chat_turn
 from bot.service import WARM_UP_QUESTION, BotService, link_target
 from conftest import REPO, write_file
 from index import build, load_index
-from replicas import TEMPLATE, Layout, LogJoiner, ServeError, check_ports, nginx_config
+from replicas import (
+    TEMPLATE,
+    Layout,
+    LogJoiner,
+    ServeError,
+    check_ports,
+    nginx_config,
+    start_nginx,
+    stop_nginx,
+)
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 NEEDS_NGINX = pytest.mark.skipif(
@@ -267,14 +276,9 @@ def nginx_before_echoes(tmp_path) -> Iterator[str]:
         threading.Thread(target=echo.serve_forever, daemon=True).start()
     layout = Layout(replicas=2, listen=f"127.0.0.1:{first}", first_port=first + 1, rate=1, burst=2)
     prefix = tmp_path / "nginx"
-    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (prefix / "temp" / name).mkdir(parents=True)
+    prefix.mkdir()
     (prefix / "nginx.conf").write_text(nginx_config(layout, prefix, TEMPLATE.read_text()))
-    nginx = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", "nginx.conf",
-         "-g", "daemon off;"],
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
+    nginx = start_nginx(prefix / "nginx.conf", prefix)
     url = f"http://127.0.0.1:{first}"
     try:
         deadline = time.monotonic() + 20
@@ -286,8 +290,7 @@ def nginx_before_echoes(tmp_path) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        nginx.terminate()
-        nginx.wait(10)
+        stop_nginx(nginx)
         for echo in echoes:
             echo.shutdown()
             echo.server_close()
