@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import median
+from statistics import mean, median
 
 from bench.baseline import naive_baseline
 from bench.big_corpus import big_corpus_section
@@ -28,6 +28,7 @@ from bench.metrics import (
     abstention_scores,
     contains_answer,
     document_rank,
+    first_quote,
     latency,
     retrieval_scores,
 )
@@ -40,10 +41,14 @@ from bench.runs import (
     xquad_bot,
 )
 from bench.scale import EMBED_SAMPLE, measure_size, plot, scale_table, sentence_pool
+from bench.sentence_fit import FOLDS, fold_bots
+from bench.source_order import source_order_text
 from bench.system import app_cost, cli_build_cost, system_table
 from bench.xquad import XQuad, XQuestion, load_xquad, xquad_en_path, xquad_path
-from bot import Bot
+from bot import Answer, Bot
 from bot.fusion import FusionMethod
+from bot.questions import question_kind
+from bot.short_answer import SHORT_KINDS, best_score
 from index import build
 from index.config import DEFAULT_MODEL, USE_MODEL
 from index.embedding import Embedder, Role, load_embedder
@@ -101,24 +106,51 @@ def retrieval_section(bots: dict[str, Bot], xquad: XQuad, forms: Forms) -> str:
     return table(["retriever", *(f"{form}: MRR@10 / R@1" for form in forms)], rows)
 
 
+FITTED_FORMS = ("German", "English")
+"""The question forms the quoting models are fitted on (`python -m bench.calibrate`)."""
+
+
+def _answer_row(name: str, form: str, pairs: list[tuple[Answer, str, XQuestion]]) -> list[str]:
+    """One row of `answer_section` from (answer, its text, question) triples."""
+    contained = [contains_answer(text, q.answers) for _, text, q in pairs]
+    first = [contains_answer(first_quote(text), q.answers) for _, text, q in pairs]
+    lengths = [len(text) for a, text, _ in pairs if a.answered] or [0]
+    asking = [(a, q) for a, _, q in pairs if question_kind(q.text) in SHORT_KINDS]
+    offered = [best_score(a.short, q.answers) for a, q in asking if a.short]
+    return [
+        name, form,
+        f"{sum(a.answered for a, _, _ in pairs) / len(pairs):.3f}",
+        f"{sum(contained) / len(contained):.3f}",
+        f"{sum(first) / len(first):.3f}",
+        f"{median(lengths):.0f}",
+        f"{len(offered) / max(len(asking), 1):.3f} of {len(asking)}",
+        f"{mean(f1 for f1, _ in offered) if offered else 0:.3f} / "
+        f"{mean(em for _, em in offered) if offered else 0:.3f}",
+    ]  # fmt: skip
+
+
 def answer_section(bots: dict[str, Bot], forms: Forms) -> str:
-    """Per model and form: share answered, share whose answer contains the gold span
-    (declines count as misses), median answer length."""
+    """Per model and form: share answered, share whose answer contains the gold span and
+    whose first quote does (declines count as misses), median answer length; and for
+    who/when/where/how-many/which questions, how often a short answer is offered and its
+    token F1 and exact match against the gold answers where it is. Each question is
+    answered with quoting and short-answer models fitted without its article (4 folds);
+    beside it, the same answers quoted as before the sentence model, in source order."""
     rows = []
     for name, bot in bots.items():
+        folds = fold_bots(bot, {form: forms[form] for form in FITTED_FORMS if form in forms})
         for form, questions in forms.items():
-            answers = [bot.answer(q.text) for q in questions]
-            contained = [
-                contains_answer(a.text, q.answers) for a, q in zip(answers, questions, strict=True)
+            answers = [folds[q.article % FOLDS].answer(q.text) for q in questions]
+            now = [(a, a.text, q) for a, q in zip(answers, questions, strict=True)]
+            before = [
+                (a, source_order_text(bot, q.text, a), q)
+                for a, q in zip(answers, questions, strict=True)
             ]
-            lengths = [len(a.text) for a in answers if a.answered] or [0]
-            rows.append([
-                name, form,
-                f"{sum(a.answered for a in answers) / len(answers):.3f}",
-                f"{sum(contained) / len(contained):.3f}",
-                f"{median(lengths):.0f}",
-            ])  # fmt: skip
-    return table(["model", "questions", "answered", "gold span in answer", "median length"], rows)
+            rows.append(_answer_row(name, form, now))
+            rows.append(_answer_row(f"{name}, source order (before)", form, before))
+    header = ["model", "questions", "answered", "gold span in answer", "in first quote",
+              "median length", "short answer offered", "short: F1 / EM"]  # fmt: skip
+    return table(header, rows)
 
 
 def abstention_section(bots: dict[str, Bot], forms: Forms, indexed: range) -> str:
@@ -147,25 +179,34 @@ def _share(found: int, total: int) -> str:
 
 def seed_section(bots: dict[str, Bot]) -> str:
     """Per model: in-scope questions of each form whose answer contains the expected fact,
-    and out-of-scope questions declined."""
+    those whose first quote does, and out-of-scope questions declined; beside each model,
+    the same answers quoted as before the sentence model (source order)."""
     data = json.loads(SEED_QUESTIONS.read_text(encoding="utf-8"))
     forms = list(dict.fromkeys(item["form"] for item in data["in_scope"]))
+    counts = Counter(item["form"] for item in data["in_scope"])
     rows = []
     for name, bot in bots.items():
-        found = Counter()
-        for item in data["in_scope"]:
-            text = bot.answer(item["question"]).text
-            found[item["form"]] += any(fact in text for fact in item["expected"])
-        counts = Counter(item["form"] for item in data["in_scope"])
         declined = sum(not bot.answer(q).answered for q in data["out_of_scope"])
-        rows.append([
-            name,
-            *(_share(found[form], counts[form]) for form in forms),
-            _share(sum(found.values()), len(data["in_scope"])),
-            _share(declined, len(data["out_of_scope"])),
-        ])  # fmt: skip
+        replies = [(item, bot.answer(item["question"])) for item in data["in_scope"]]
+        for variant, text_of in (
+            (name, lambda item, reply: reply.text),
+            (f"{name}, source order (before)",
+             lambda item, reply, bot=bot: source_order_text(bot, item["question"], reply)),
+        ):  # fmt: skip
+            found, first = Counter(), 0
+            for item, reply in replies:
+                text = text_of(item, reply)
+                found[item["form"]] += any(fact in text for fact in item["expected"])
+                first += any(fact in first_quote(text) for fact in item["expected"])
+            rows.append([
+                variant,
+                *(_share(found[form], counts[form]) for form in forms),
+                _share(sum(found.values()), len(data["in_scope"])),
+                _share(first, len(data["in_scope"])),
+                _share(declined, len(data["out_of_scope"])),
+            ])  # fmt: skip
     header = ["model", *(f"{form}: fact in answer" for form in forms), "all in scope",
-              "out of scope declined"]  # fmt: skip
+              "in first quote", "out of scope declined"]  # fmt: skip
     return table(header, rows)
 
 

@@ -1,5 +1,6 @@
 """Quality measures: ranks of the gold document, answer containment, abstention."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -28,6 +29,14 @@ def retrieval_scores(ranks: Sequence[int | None]) -> RetrievalScores:
         recall_at_1=sum(r == 1 for r in ranks) / n,
         recall_at_5=sum(r is not None and r <= 5 for r in ranks) / n,
     )
+
+
+_MARKER = re.compile(r" ?\[\d+\]")
+
+
+def first_quote(text: str) -> str:
+    """The text before an answer's first citation marker: its first quote."""
+    return _MARKER.split(text, maxsplit=1)[0]
 
 
 def contains_answer(text: str, answers: Sequence[str]) -> bool:

@@ -72,6 +72,12 @@ def with_retrieval(bot: Bot, **changes: object) -> Bot:
     return Bot(bot.content, bot.embedder, settings)
 
 
+def with_calibration(bot: Bot, **changes: object) -> Bot:
+    """The same index and model with parts of the calibration replaced."""
+    calibration = replace(bot.calibration, **changes)
+    return Bot(bot.content, bot.embedder, replace(bot.settings, calibration=calibration))
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One question asked of an index: what retrieval found and how sure the bot was."""

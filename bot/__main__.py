@@ -9,7 +9,8 @@ from index.errors import FaqbotError
 
 
 def render(reply: Answer) -> str:
-    lines = [reply.text, "", f"Sicherheit: {reply.confidence:.0%}"]
+    short = [f"Kurz: {reply.short}"] if reply.short else []
+    lines = [*short, reply.text, "", f"Sicherheit: {reply.confidence:.0%}"]
     if reply.citations:
         lines.append("Quellen:")
         lines.extend(

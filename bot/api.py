@@ -171,6 +171,13 @@ class AnswerResponse(BaseModel):
     suggestions: list[str] = Field(description="Related questions, when the bot declines.")
     notices: list[str] = Field(description="Remarks on the input, e.g. that it was shortened.")
     context: str = Field(description="How a follow-up was read („Bezogen auf …“), or empty.")
+    short: str = Field(
+        description="The phrase of the first quote that answers a who/when/where/how-many/"
+        "which question, verbatim; empty when there is none."
+    )
+    short_span: tuple[int, int] = Field(
+        description="Where `short` stands in the first quote: [start, end) in characters."
+    )
 
 
 class SearchResponse(BaseModel):

@@ -6,7 +6,8 @@ that opens a tag and a `&` that opens a character reference (`shown`). `<script>
 `<img onerror=…>` arrive as the characters they are made of, while German text with its
 commas, dashes, quotes, `&`, `§` and `%` stays as typed, for the eye, the copy button and
 the screen reader alike. Only the few tags this module writes itself (`<a>` to the source
-pages and to a source's web page, `<mark>`, `<p>`, `<br>`, `<em>`) are markup.
+pages and to a source's web page, `<mark>`, `<p>`, `<br>`, `<em>`, `<strong>` for the
+short answer) are markup.
 """
 
 import re
@@ -77,7 +78,7 @@ def _answer_html(reply: Answer) -> str:
     if reply.suggestions:
         offered = {f"- {question}" for question in reply.suggestions}
         text = "\n".join(line for line in text.split("\n") if line not in offered)
-    html = shown(text)
+    html = _with_short(text, reply)
     if not reply.citations:
         return html
 
@@ -88,6 +89,15 @@ def _answer_html(reply: Answer) -> str:
         return match.group()
 
     return _MARKER.sub(linked, html)
+
+
+def _with_short(text: str, reply: Answer) -> str:
+    """`text` as HTML, the short answer in the first quote in bold."""
+    at = text.find(reply.short, len(reply.context)) if reply.short else -1
+    if at < 0:
+        return shown(text)
+    end = at + len(reply.short)
+    return f"{shown(text[:at])}<strong>{shown(text[at:end])}</strong>{shown(text[end:])}"
 
 
 def answer_messages(reply: Answer) -> list[dict[str, Any]]:

@@ -18,10 +18,13 @@ answer there) and writes them to `index/calibrations.json`; see `index.calibrati
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 
-from bot.retrieval import Query, Ranked, Retriever, coverage
+from bot.extraction import Judged
+from bot.retrieval import Query, Ranked, coverage
 from index.calibration import Calibration
+from index.search import SearchIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,10 @@ class Evidence:
     """Share of the question's IDF mass that the index knows at all."""
     foreign: float
     """Probability that the question is not German."""
+    answering: float
+    """The sentence model's probability that the best candidate sentence answers the
+    question (`bot.extraction`): a passage on the topic that lacks the asked detail (a
+    number for "wie viele", a name for "wer") has none that does."""
 
 
 FEATURES = tuple(field.name for field in fields(Evidence))
@@ -50,14 +57,18 @@ def confidence(calibration: Calibration, evidence: Evidence) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def gather_evidence(query: Query, ranked: Ranked, retriever: Retriever) -> Evidence:
+def gather_evidence(
+    query: Query, ranked: Ranked, index: SearchIndex, judged: Sequence[Judged]
+) -> Evidence:
+    """The evidence for `query`, whose candidate sentences `judged` are best first."""
+    answering = judged[0].probability if judged else 0.0
     if not len(ranked):
-        return Evidence(0.0, 0.0, 0.0, query.recognised, query.foreign)
-    index = retriever.index
+        return Evidence(0.0, 0.0, 0.0, query.recognised, query.foreign, answering)
     return Evidence(
         dense=float(ranked.dense[0]),
         sentence=float(ranked.sentence_similarity[0]),
         coverage=coverage(index, query.terms, index.passage_terms(int(ranked.rows[0]))),
         recognised=query.recognised,
         foreign=query.foreign,
+        answering=answering,
     )

@@ -6,20 +6,31 @@ related questions.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bot import compose, followup
 from bot.confidence import FEATURES, Evidence, confidence, gather_evidence
-from bot.extraction import ExtractionSettings, score_sentences, select_sentences
+from bot.extraction import (
+    FOLLOW_FEATURES,
+    SENTENCE_FEATURES,
+    Candidate,
+    ExtractionSettings,
+    Judged,
+    candidates,
+    judge,
+    quotes,
+    select,
+)
 from bot.inputs import MAX_QUESTION_CHARS, Question, clean_history, clean_question
 from bot.language import language_guess
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
+from bot.short_answer import ShortAnswerModel, short_answer
 from bot.types import Answer, AnswerKind, Hit
 from index import config
-from index.calibration import Calibration, fit_hint
+from index.calibration import Calibration, calibration_for, fit_hint
 from index.embedding import Embedder, Role, load_embedder
 from index.errors import CalibrationMissingError
 from index.passages import Passage
@@ -57,17 +68,37 @@ def hit_of(passage: Passage, score: float) -> Hit:
     )
 
 
+def _current(calibration: Calibration) -> bool:
+    """Fitted on the evidence this bot gathers, with every part it uses."""
+    return (
+        calibration.features == FEATURES
+        and calibration.sentence is not None
+        and calibration.sentence.features == SENTENCE_FEATURES
+        and calibration.follow is not None
+        and calibration.follow.features == FOLLOW_FEATURES
+    )
+
+
 def _calibration(content: IndexContent, settings: BotSettings) -> Calibration:
-    calibration = settings.calibration or content.manifest.calibration
-    if calibration is None:
-        raise CalibrationMissingError(fit_hint(content.manifest.model))
-    if calibration.features != FEATURES:
+    """The settings' calibration, else the one recorded in the index, else — for an index
+    built before the bot gathered the evidence it gathers now — the one fitted for the
+    index's model now: what is fitted belongs to the model, the index only records it."""
+    model = content.manifest.model
+    if settings.calibration is not None:
+        offered = (settings.calibration,)
+    else:
+        offered = (content.manifest.calibration, calibration_for(model))
+    fitted = [c for c in offered if c is not None]
+    if not fitted:
+        raise CalibrationMissingError(fit_hint(model))
+    current = next((c for c in fitted if _current(c)), None)
+    if current is None:
         raise CalibrationMissingError(
-            f"the calibration of {content.manifest.model!r} was fitted on the evidence "
-            f"{calibration.features}, this bot gathers {FEATURES}; "
-            + fit_hint(content.manifest.model)
+            f"the calibration of {model!r} was fitted on the evidence {fitted[0].features}, "
+            f"this bot gathers {FEATURES} and judges sentences on {SENTENCE_FEATURES}; "
+            + fit_hint(model)
         )
-    return calibration
+    return current
 
 
 class Bot:
@@ -83,6 +114,9 @@ class Bot:
         self.calibration = _calibration(content, self.settings)
         self.index = SearchIndex(content)
         self.retriever = Retriever(self.index, self.settings.retrieval, self.calibration.faq_match)
+        short = self.calibration.short
+        self.short_model = ShortAnswerModel(*astuple(short)) if short is not None else None
+        """None: no short answers (a calibration fitted before they were)."""
         language_guess()  # loaded now, so the first answer does not pay for it
 
     @classmethod
@@ -121,7 +155,18 @@ class Bot:
     def evidence(self, question: str) -> Evidence:
         """What the confidence model sees for `question` (for calibration and debugging)."""
         query = self._query(clean_question(question, self.settings.max_question_chars).text)
-        return gather_evidence(query, self.retriever.rank(query), self.retriever)
+        ranked = self.retriever.rank(query)
+        return gather_evidence(query, ranked, self.index, self._judged(query, ranked))
+
+    def _judged(self, query: Query, ranked: Ranked) -> list[Judged]:
+        """The sentences of the top passages, best answer to `query` first."""
+        found = candidates(query, ranked, self.index, self.settings.extraction)
+        return judge(found, self.calibration.sentence)
+
+    def sentence_candidates(self, question: str) -> list[Candidate]:
+        """The sentences the sentence model judges for `question` (for calibration)."""
+        query = self._query(clean_question(question, self.settings.max_question_chars).text)
+        return candidates(query, self.retriever.rank(query), self.index, self.settings.extraction)
 
     # ------------------------------------------------------------ answering
 
@@ -157,18 +202,18 @@ class Bot:
     def _in_conversation(self, resolution: followup.Resolution) -> Answer:
         """The first reading the sources answer, else the first reading's decline; a
         reading is only asked (and embedded) when the one before it was not answered."""
-        first = self._read(resolution.readings[0], resolution.question)
+        first = self._read(resolution.readings[0])
         if first.answered:
             return first
-        later = (self._read(reading, resolution.question) for reading in resolution.readings[1:])
+        later = (self._read(reading) for reading in resolution.readings[1:])
         return next((reply for reply in later if reply.answered), first)
 
-    def _read(self, reading: followup.Reading, question: str) -> Answer:
+    def _read(self, reading: followup.Reading) -> Answer:
         """The answer to one reading. The earlier turn's topic finds the passages, but the
-        sentences to quote are the ones that answer the question as typed: with the topic
-        in the query, the sentence that names the topic most would win over the one that
-        answers ("Who leads it?" would quote what Arctic Sentry is)."""
-        reply = self._answer(reading.query, question if reading.context else "")
+        sentences to quote are the ones that answer the reading's focus, the question as
+        typed: with the topic in the query, the sentence that names the topic most would
+        win over the one that answers ("Who leads it?" would quote what Arctic Sentry is)."""
+        reply = self._answer(reading.query, reading.focus)
         if not reading.context:
             return reply
         return replace(
@@ -179,8 +224,8 @@ class Bot:
         """The answer to `text`; its sentences chosen for `sentences_for` if given."""
         query = self._query(text)
         ranked = self.retriever.rank(query)
-        evidence = gather_evidence(query, ranked, self.retriever)
-        sure = confidence(self.calibration, evidence)
+        judged = self._judged(query, ranked)
+        sure = confidence(self.calibration, gather_evidence(query, ranked, self.index, judged))
         faq_match = ranked.question_similarity[0] >= self.retriever.faq_match
         if faq_match:  # the user asked an FAQ question: that alone says the sources answer
             sure = max(sure, self.calibration.faq_same(float(ranked.question_similarity[0])))
@@ -199,30 +244,38 @@ class Bot:
         if faq_match:
             hit = hit_of(self.content.passages[best], ranked.fused[0])
             hit = replace(hit, quoted=((0, len(hit.text)),))
-            return Answer(compose.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
-        return self._quoted(self._query(sentences_for) if sentences_for else query, ranked, sure)
+            reply = Answer(compose.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
+            return self._with_short(reply, sentences_for or text, hit.text)
+        if sentences_for:
+            judged = self._judged(self._query(sentences_for), ranked)
+        return self._quoted(sentences_for or text, judged, ranked, sure)
 
-    def _quoted(self, query: Query, ranked: Ranked, sure: float) -> Answer:
+    def _quoted(self, question: str, judged: list[Judged], ranked: Ranked, sure: float) -> Answer:
+        """The answer that quotes the best of the `judged` sentences for `question`."""
         settings = self.settings.extraction
-        chosen = select_sentences(
-            score_sentences(query, ranked, self.retriever, settings), settings
-        )
+        chosen = quotes(select(judged, self.calibration.follow, settings), self.content.passages)
         score_of = dict(zip(ranked.rows.tolist(), ranked.fused.tolist(), strict=True))
         passages = self.content.passages
-        hits = [hit_of(passages[s.row], score_of[s.row]) for s in chosen]
+        hits = [hit_of(passages[q.row], score_of[q.row]) for q in chosen]
         markers = compose.cite(hits)
         quoted: dict[str, list[tuple[int, int]]] = {}
-        for sentence, hit in zip(chosen, hits, strict=True):
-            quoted.setdefault(hit.passage_id, []).append(sentence.span)
+        for quote, hit in zip(chosen, hits, strict=True):
+            quoted.setdefault(hit.passage_id, []).append(quote.span)
         citations = tuple(
             replace(hit, quoted=tuple(sorted(quoted[hit.passage_id])))
             for hit in {h.passage_id: h for h in hits}.values()
         )
         lines = [
-            (hit.text[s.span[0] : s.span[1]], markers[hit.passage_id])
-            for s, hit in zip(chosen, hits, strict=True)
+            (hit.text[q.span[0] : q.span[1]], markers[hit.passage_id])
+            for q, hit in zip(chosen, hits, strict=True)
         ]
-        return Answer(compose.quote(lines), citations, True, sure, AnswerKind.ANSWER)
+        reply = Answer(compose.quote(lines), citations, True, sure, AnswerKind.ANSWER)
+        return self._with_short(reply, question, lines[0][0]) if lines else reply
+
+    def _with_short(self, reply: Answer, question: str, lead: str) -> Answer:
+        """`reply` with the phrase of its first quote `lead` that answers `question`."""
+        found = short_answer(question, lead, self.short_model) if self.short_model else None
+        return replace(reply, short=found.text, short_span=found.span) if found else reply
 
     # ------------------------------------------------------------ around the answers
 

@@ -1,52 +1,117 @@
-"""Pick the sentences that answer: scored one by one with the retrieval signals.
+"""Choose the sentences that answer, best first: every sentence of the top passages is
+judged by one fitted model, "does this sentence answer this question?".
 
-A sentence scores by its similarity to the question and by how much of the question's
-rare vocabulary it contains; sentences of lower-ranked passages pay a small penalty.
+The model is a logistic regression over what the bot knows of a sentence (`SentenceEvidence`):
+how similar it is to the question and how much of the question's rare vocabulary it holds
+(each also as the distance to the best candidate, since what matters is being the best of
+this question's sentences, not an absolute cosine), how well its neighbours match (the
+sentence that restates the question is often followed by the one that answers it), the
+rank and fused score of its passage, and whether it holds what the question asks for — a
+number for "wie viele", a date for "wann", a name for "wer", a place for "wo", a reason
+for "warum". It is fitted per embedding model by `python -m bench.calibrate` on XQuAD-de
+(German and English questions; "holds a gold answer" is the label) and stored with the
+model's calibration. There is no cross-encoder or reader on the package registries with its
+weights inside (looked for in December 2026); this model is what makes the order.
+
+Quotes come in order of that probability, and a further sentence is quoted only while the
+second model of the calibration (`follow`) expects it to add the answer the ones before it
+miss: a threshold fitted on the same data, not a fixed count. Source lists and fragments
+(a line without a sentence's end and few words: headings, captions, bare bullet items)
+come last, so they are quoted only when nothing else is there. A sentence that points back
+("Dies war …", "Er sagte …") is quoted with the sentence before it, as one quote.
 """
 
+import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
 
-from bot.retrieval import Query, Ranked, Retriever, coverage
+import numpy as np
+
+from bot.questions import QuestionKind
+from bot.retrieval import Query, Ranked, coverage
 from bot.types import Span
+from index.calibration import Logistic
+from index.documents import BlockKind
+from index.passages import Passage
+from index.search import SearchIndex
 
-_ASKS_FOR_NUMBER = re.compile(
-    r"\b(?:wann|wie\s+(?:viele?|hoch|alt|lange|groß|weit|schwer|teuer|oft|spät|früh)|"
-    r"in\s+welchem\s+jahr|wie\s+viel\s+prozent|um\s+wie\s+viel|"
-    r"when|how\s+(?:many|much|old|long|far|high)|what\s+year)\b",
-    re.IGNORECASE,
-)
-_HAS_NUMBER = re.compile(
+_NUMBER = (
     r"\d|\b(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|"
-    r"hundert|tausend|million(?:en)?|milliarde(?:n)?|januar|februar|märz|april|mai|juni|juli|"
-    r"august|september|oktober|november|dezember)",
-    re.IGNORECASE,
+    r"hundert|tausend|million(?:en)?|milliarde(?:n)?|dutzend|hälfte|drittel|viertel)"
+)
+_MONTH = r"januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+_ANSWER_TYPES: dict[QuestionKind, re.Pattern[str]] = {
+    kind: re.compile(pattern, re.IGNORECASE)
+    for kind, pattern in (
+        (QuestionKind.QUANTITY, _NUMBER),
+        (QuestionKind.TIME, rf"\b(?:1\d{{3}}|20\d{{2}}|{_MONTH}|jahrhunderts?|jahrzehnts?|"
+                            r"\d+er\s+jahren?|montag|dienstag|mittwoch|donnerstag|freitag|"
+                            r"samstag|sonntag|seit|bis|vor\s+\S+\s+jahren|nach\s+dem|während)\b"),
+        (QuestionKind.PLACE, r"\b(?:in|im|nach|aus|bei|nahe|an|am|auf|über|vor)\s+(?:der\s+|dem\s+|"
+                             r"den\s+|die\s+)?(?-i:[A-ZÄÖÜ])|\b(?:stadt|land|region|insel|fluss|"
+                             r"küste|norden|süden|osten|westen)"),
+        (QuestionKind.REASON, r"\b(?:weil|denn|wegen|aufgrund|infolge|dank|daher|deshalb|"
+                              r"deswegen|darum|somit|folglich|dadurch|damit|grund|ursache|"
+                              r"um\s+\S+(?:\s+\S+){0,8}\s+zu)\b|,\s*da\b"),
+    )
+}  # fmt: skip
+_NAME = re.compile(
+    r"(?<![.!?]\s)\b[A-ZÄÖÜ][\w'’-]*[a-zäöüß][\w'’-]*\s+"
+    r"(?:(?:von|van|de|der|da|di|du|al|bin|le|la)\s+)?[A-ZÄÖÜ][\w'’-]*[a-zäöüß]"
+)
+"""Two capitalised words in a row: in German, where every noun is capitalised, the nearest
+cheap sign of a name ("Elbridge Colby", "Mark Rutte") rather than an article and a noun."""
+_ARTICLE_START = re.compile(
+    r"^(?:Der|Die|Das|Den|Dem|Des|Ein|Eine|Einen|Einem|Einer|Eines|Im|Am|Zum|Zur|Vom|Beim)\s",
 )
 
+_POINTS_BACK = re.compile(
+    r"^[\"„“«»‚'(]?(?:er|sie|es|dies|diese[rsnm]?|das|dessen|deren|dort|damals|dabei|"
+    r"dafür|dazu|davon|daher|deshalb|deswegen|darauf|daraufhin|danach|dadurch|damit|"
+    r"jedoch|allerdings|außerdem|zudem|ebenso|auch|trotzdem|stattdessen|he|she|it|they|"
+    r"this|these|however)\b",
+    re.IGNORECASE,
+)
+"""Openings that lean on the sentence before: a pronoun, a pronominal adverb, a connective."""
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'“”»«‘’)\]]*\s*$")
+MAX_FRAGMENT_WORDS = 6
+"""A line without a sentence's end and at most this many words is a heading, a caption or a
+bare list item ("Quellen", "NATO: Arctic Sentry-Ankündigung"), not a statement."""
 
-def asks_for_number(question: str) -> bool:
-    """ "Wann …?", "Wie viele …?", "In welchem Jahr …?": the answer is a number or a date."""
-    return _ASKS_FOR_NUMBER.search(question) is not None
+
+def answer_type_found(kind: QuestionKind | None, sentence: str) -> bool | None:
+    """Whether `sentence` holds what a question of `kind` asks for; None when the kind asks
+    for nothing a surface pattern can see ("was ist", "welche", "wie")."""
+    if kind is QuestionKind.PERSON:
+        return any(
+            not (match.start() == 0 and _ARTICLE_START.match(sentence))
+            for match in _NAME.finditer(sentence)
+        )
+    pattern = _ANSWER_TYPES.get(kind) if kind is not None else None
+    return None if pattern is None else pattern.search(sentence) is not None
+
+
+def is_fragment(sentence: str, kind: BlockKind) -> bool:
+    """A source line, heading, caption or bare list item: quoted only if nothing else is."""
+    if kind is BlockKind.SOURCES:
+        return True
+    text = sentence.strip().lstrip("•-–*· ")
+    return _SENTENCE_END.search(text) is None and len(text.split()) <= MAX_FRAGMENT_WORDS
+
+
+def points_back(sentence: str) -> bool:
+    """ "Dies war jedoch …", "Er sagte …": read alone, the sentence does not say what about."""
+    return _POINTS_BACK.match(sentence.strip()) is not None
 
 
 @dataclass(frozen=True, slots=True)
 class ExtractionSettings:
-    """Measured on XQuAD-de (all 1,190 questions, declines included): 1–3 sentences from the
-    top 3 passages contain the gold answer for 85.7% of questions, with a median answer of
-    440 characters; always quoting 3 sentences would raise that a little and the length a
-    lot, a stricter `keep_ratio` (0.6) lowers it to 83.5%."""
-
     passages: int = 3
+    """Top passages whose sentences are candidates (the gold paragraph is among the top 3
+    for 99 % of XQuAD-de questions)."""
     max_sentences: int = 3
-    keep_ratio: float = 0.4
-    """A further sentence is quoted if it scores at least this share of the best one."""
-    similarity_weight: float = 0.5
-    """Share of embedding similarity in a sentence's score; term coverage gets the rest."""
-    rank_penalty: float = 0.1
-    """Subtracted per rank of the passage a sentence comes from."""
-    number_bonus: float = 0.2
-    """Added to a sentence with a number or date when the question asks for one
-    (+0.5 points of containment on XQuAD-de, and the seed's "Wann …?" questions)."""
+    """At most this many quotes, however sure the model is that each adds."""
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.max_sentences < 1:
@@ -54,60 +119,233 @@ class ExtractionSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredSentence:
+class SentenceEvidence:
+    """What the sentence model sees of one candidate sentence for one question."""
+
+    similarity: float
+    """Cosine similarity of the sentence to the question."""
+    similarity_gap: float
+    """How far it lies below the most similar candidate (0 for that one)."""
+    coverage: float
+    """Share of the question's IDF mass the sentence holds."""
+    coverage_gap: float
+    """How far that lies below the best candidate's."""
+    previous_gap: float
+    """`similarity_gap` of the sentence before it in its passage (its own if none)."""
+    next_gap: float
+    """`similarity_gap` of the sentence after it (its own if none)."""
+    passage_rank: float
+    """0 for a sentence of the best passage, 1 for the next, …"""
+    passage_gap: float
+    """How far its passage's fused score lies below the best passage's."""
+    typed: float
+    """1 if the question asks for a type of answer (number, date, name, place, reason) and
+    the sentence holds one."""
+    untyped: float
+    """1 if the question asks for a type of answer and the sentence holds none."""
+    length: float
+    """log(characters): very short and very long sentences answer less often."""
+    first: float
+    """1 for the first sentence of its passage."""
+    novelty: float
+    """Share of its words that the question does not have: an answer says something new."""
+    context_coverage: float
+    """For a sentence that points back ("Sie wurde 1991 …"), how much more of the question
+    the sentence before it adds: the question may name what the sentence only refers to."""
+
+
+SENTENCE_FEATURES = tuple(f.name for f in fields(SentenceEvidence))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a top passage, with what the model judges it by."""
+
     row: int
     """Passage row in the index."""
-    rank: int
-    """Rank of that passage for this query (0 = best)."""
+    sentence: int
+    """Which sentence of the passage."""
     span: Span
     """Where the sentence stands in the passage text."""
-    score: float
     doc_id: str
     position: int
-    """Where the sentence starts in its document."""
+    """Where the sentence starts in its document (for sentences repeated by overlapping
+    passages)."""
+    fragment: bool
+    evidence: SentenceEvidence
 
 
-def score_sentences(
-    query: Query, ranked: Ranked, retriever: Retriever, settings: ExtractionSettings
-) -> list[ScoredSentence]:
-    """Every sentence of the top passages, best first."""
-    index = retriever.index
-    wants_number = asks_for_number(query.text)
-    scored = []
-    for rank, row in enumerate(ranked.rows[: settings.passages].tolist()):
-        passage = index.passages[row]
-        similarities = index.sentence_similarities(row, query.vector)
-        for span, similarity in zip(passage.sentences, similarities, strict=True):
-            text = passage.text[span[0] : span[1]]
-            found = coverage(index, query.terms, set(index.analyzer(text)))
-            score = (
-                settings.similarity_weight * float(similarity)
-                + (1 - settings.similarity_weight) * found
-                - settings.rank_penalty * rank
-            )
-            if wants_number and _HAS_NUMBER.search(text):
-                score += settings.number_bonus
-            scored.append(
-                ScoredSentence(row, rank, span, score, passage.doc_id, passage.start + span[0])
-            )
-    scored.sort(key=lambda sentence: -sentence.score)
-    return scored
+@dataclass(frozen=True, slots=True)
+class Judged:
+    candidate: Candidate
+    probability: float
+    """That the sentence answers the question (the sentence model)."""
 
 
-def select_sentences(
-    scored: list[ScoredSentence], settings: ExtractionSettings
-) -> list[ScoredSentence]:
-    """The best sentence and those close to it, at most `max_sentences`, in source order:
-    documents by their best passage's rank, sentences by their place in the document."""
-    if not scored:
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What the answer quotes from one passage: one sentence, or a sentence that points back
+    together with the one before it; one marker follows it."""
+
+    row: int
+    span: Span
+    probability: float
+
+
+def _top_passages(ranked: Ranked, count: int) -> list[tuple[int, int]]:
+    """(rank, row) of the top `count` passages."""
+    return list(enumerate(ranked.rows[:count].tolist()))
+
+
+def candidates(
+    query: Query, ranked: Ranked, index: SearchIndex, settings: ExtractionSettings
+) -> list[Candidate]:
+    """Every sentence of the top passages, each once (overlapping passages of one document
+    repeat sentences: the copy in the better-ranked passage is kept)."""
+    rows = _top_passages(ranked, settings.passages)
+    if not rows:
         return []
-    best: dict[tuple[str, int], ScoredSentence] = {}
-    for sentence in scored:  # overlapping passages repeat sentences: keep the best-scored copy
-        best.setdefault((sentence.doc_id, sentence.position), sentence)
-    distinct = list(best.values())
-    floor = settings.keep_ratio * distinct[0].score
-    chosen = [s for s in distinct[: settings.max_sentences] if s.score >= floor]
-    document_rank: dict[str, int] = {}
-    for sentence in sorted(chosen, key=lambda s: s.rank):
-        document_rank.setdefault(sentence.doc_id, sentence.rank)
-    return sorted(chosen, key=lambda s: (document_rank[s.doc_id], s.position))
+    similarities = [index.sentence_similarities(row, query.vector) for _, row in rows]
+    terms = [index.sentence_terms(row) for _, row in rows]
+    coverages = [
+        [coverage(index, query.terms, set(words)) for words in passage] for passage in terms
+    ]
+    question_words = set(index.analyzer(query.text))
+    best_similarity = max(float(s.max()) for s in similarities)
+    best_coverage = max(max(c) for c in coverages)
+    top_fused = float(ranked.fused[0])
+    seen: set[tuple[str, int]] = set()
+    found = []
+    for (rank, row), sims, covs, sentence_terms in zip(
+        rows, similarities, coverages, terms, strict=True
+    ):
+        passage = index.passages[row]
+        gaps = sims - best_similarity
+        for number, (span, words) in enumerate(zip(passage.sentences, sentence_terms, strict=True)):
+            text = passage.text[span[0] : span[1]]
+            key = (passage.doc_id, passage.start + span[0])
+            if key in seen:
+                continue
+            seen.add(key)
+            typed = answer_type_found(query.kind, text)
+            context = 0.0
+            if number > 0 and points_back(text):
+                together = set(words) | set(sentence_terms[number - 1])
+                context = coverage(index, query.terms, together) - covs[number]
+            evidence = SentenceEvidence(
+                similarity=float(sims[number]),
+                similarity_gap=float(gaps[number]),
+                coverage=covs[number],
+                coverage_gap=covs[number] - best_coverage,
+                previous_gap=float(gaps[number - 1] if number > 0 else gaps[number]),
+                next_gap=float(gaps[number + 1] if number + 1 < len(gaps) else gaps[number]),
+                passage_rank=float(rank),
+                passage_gap=float(ranked.fused[rank]) - top_fused,
+                typed=float(typed is True),
+                untyped=float(typed is False),
+                length=math.log(max(len(text), 1)),
+                first=float(number == 0),
+                novelty=sum(w not in question_words for w in words) / max(len(words), 1),
+                context_coverage=context,
+            )
+            found.append(
+                Candidate(
+                    row, number, span, passage.doc_id, key[1],
+                    is_fragment(text, passage.kind), evidence,
+                )
+            )  # fmt: skip
+    return found
+
+
+def judge(found: Sequence[Candidate], model: Logistic) -> list[Judged]:
+    """The candidates with their probability of answering, best first; fragments last."""
+    if not found:
+        return []
+    probabilities = model.probabilities(np.array([astuple(c.evidence) for c in found]))
+    judged = [Judged(c, float(p)) for c, p in zip(found, probabilities, strict=True)]
+    return sorted(judged, key=lambda j: (j.candidate.fragment, -j.probability))
+
+
+@dataclass(frozen=True, slots=True)
+class FollowEvidence:
+    """What decides whether a further sentence is worth quoting after the ones before it."""
+
+    probability: float
+    """The sentence model's probability for it."""
+    lead: float
+    """The sentence model's probability for the first quote."""
+    same_passage: float
+    """1 if it comes from the passage of the first quote."""
+    adjacent: float
+    """1 if it stands right before or after the first quote's sentence (then it is quoted
+    with it, in reading order)."""
+
+
+FOLLOW_FEATURES = tuple(f.name for f in fields(FollowEvidence))
+
+
+def follow_evidence(judged: Judged, lead: Judged) -> FollowEvidence:
+    return FollowEvidence(
+        probability=judged.probability,
+        lead=lead.probability,
+        same_passage=float(judged.candidate.row == lead.candidate.row),
+        adjacent=float(
+            judged.candidate.row == lead.candidate.row
+            and abs(judged.candidate.sentence - lead.candidate.sentence) == 1
+        ),
+    )
+
+
+def select(
+    judged: Sequence[Judged], follow: Logistic, settings: ExtractionSettings
+) -> list[Judged]:
+    """The best sentence, then each next one as long as `follow` expects it to add the
+    answer (its probability reaches the fitted threshold), at most `max_sentences`."""
+    if not judged:
+        return []
+    lead, *rest = judged
+    chosen = [lead]
+    for further in rest:
+        if len(chosen) == settings.max_sentences or further.candidate.fragment:
+            break
+        evidence = astuple(follow_evidence(further, lead))
+        if follow.probability(evidence) < follow.threshold:
+            break
+        chosen.append(further)
+    return chosen
+
+
+def quotes(chosen: Sequence[Judged], passages: Sequence[Passage]) -> list[Quote]:
+    """The chosen sentences as quotes, in the order chosen. Sentences of one passage that
+    stand next to each other become one quote in reading order, and a sentence that points
+    back takes the sentence before it along, so that every quote reads on its own."""
+    runs: dict[int, list[tuple[int, int, float]]] = {}
+    order: list[tuple[int, int]] = []
+    for judged in chosen:
+        c = judged.candidate
+        first = c.sentence
+        text = passages[c.row].text[c.span[0] : c.span[1]]
+        if first > 0 and points_back(text):
+            first -= 1
+        merged = _merge(runs.setdefault(c.row, []), (first, c.sentence, judged.probability))
+        if merged is None:
+            order.append((c.row, len(runs[c.row]) - 1))
+    found = []
+    for row, number in order:
+        first, last, probability = runs[row][number]
+        spans = passages[row].sentences
+        found.append(Quote(row, (spans[first][0], spans[last][1]), probability))
+    return found
+
+
+def _merge(
+    runs: list[tuple[int, int, float]], run: tuple[int, int, float]
+) -> tuple[int, int, float] | None:
+    """Join `run` (first sentence, last sentence, probability) to a run of `runs` it
+    touches or overlaps and return the joined one; else append it and return None."""
+    for number, (first, last, probability) in enumerate(runs):
+        if run[0] <= last + 1 and first <= run[1] + 1:
+            runs[number] = (min(first, run[0]), max(last, run[1]), max(probability, run[2]))
+            return runs[number]
+    runs.append(run)
+    return None

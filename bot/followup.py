@@ -118,6 +118,12 @@ class Reading:
     query: str
     context: str = ""
     """German, for the user: how the question was tied to the conversation ("" = as typed)."""
+    focus: str = ""
+    """The question the quoted sentences must answer, when it is not `query` itself: the
+    question as typed, whose own words say what is asked ("Wer führt sie?"), while the
+    earlier topic in `query` only finds the passages. Empty when the query is the whole
+    question (as typed, an ellipsis completed) or when the typed question has no words of
+    its own ("Und warum?", "Wie viele waren es?")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +330,7 @@ def _standalone(question: str, previous: Resolution | None = None) -> Resolution
 def _with_previous(question: str, previous: Resolution) -> Reading:
     topic = previous.topic[:MAX_TOPIC_PHRASES]
     query = " ".join([question, *previous.carried])
-    return Reading(query, compose.about(topic))
+    return Reading(query, compose.about(topic), question if content_words(question) else "")
 
 
 def read(question: str, previous: Resolution | None) -> Resolution:

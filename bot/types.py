@@ -70,6 +70,11 @@ class Answer:
     context: str = ""
     """How a follow-up was read in its conversation, in German ("Bezogen auf Mark Rutte");
     the text begins with it. Empty when the question was answered as typed."""
+    short: str = ""
+    """The phrase of the first quote that answers a who/when/where/how-many/which question
+    ("12. Februar 2026"), verbatim; empty when there is none the bot is sure of."""
+    short_span: Span = (0, 0)
+    """Where `short` stands in the first quote (the text before the first marker)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,4 +86,6 @@ class Answer:
             "suggestions": list(self.suggestions),
             "notices": list(self.notices),
             "context": self.context,
+            "short": self.short,
+            "short_span": list(self.short_span),
         }

@@ -10,13 +10,40 @@ index's manifest, and the bot reads it from there.
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 log = logging.getLogger("index")
 
 CALIBRATIONS = Path(__file__).with_name("calibrations.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Logistic:
+    """A fitted logistic model: named features, their weights, and the probability from
+    which its answer is "yes" (fitted with it)."""
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if len(self.features) != len(self.weights):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.features)} features")
+
+    def probability(self, values: Sequence[float]) -> float:
+        logit = self.bias + sum(w * x for w, x in zip(self.weights, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 500.0), -500.0)))
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """`probability` of each row of a (candidates × features) array."""
+        logits = rows @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -500.0, 500.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +62,12 @@ class Calibration:
     """How fast that likelihood rises with the similarity (logistic), see `faq_same`."""
     fitted_on: str
     """What it was fitted on, and how well it separated (for the manifest's reader)."""
+    sentence: Logistic | None = None
+    """ "Does this sentence answer this question?" (`bot.extraction`)."""
+    follow: Logistic | None = None
+    """ "Does this further sentence add the answer?" (`bot.extraction.select`)."""
+    short: Logistic | None = None
+    """ "Is this phrase the short answer?" (`bot.short_answer`)."""
 
     def __post_init__(self) -> None:
         if len(self.features) != len(self.weights):
@@ -56,6 +89,16 @@ class Calibration:
             faq_match=float(data["faq_match"]),
             faq_slope=float(data["faq_slope"]),
             fitted_on=str(data["fitted_on"]),
+            **{
+                part: Logistic(
+                    features=tuple(data[part]["features"]),
+                    weights=tuple(float(w) for w in data[part]["weights"]),
+                    bias=float(data[part]["bias"]),
+                    threshold=float(data[part]["threshold"]),
+                )
+                for part in ("sentence", "follow", "short")
+                if data.get(part) is not None
+            },
         )
 
 

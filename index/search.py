@@ -59,6 +59,7 @@ class SearchIndex:
         self._faq_index[self.faq_rows] = np.arange(len(self.faq_rows))
         self._sentence_offsets = content.sentence_offsets
         self._spelling = _spelling_dictionary(content.passages, self.analyzer)
+        self._sentence_terms: dict[int, tuple[tuple[str, ...], ...]] = {}
 
     @property
     def passages(self) -> tuple[Passage, ...]:
@@ -86,6 +87,17 @@ class SearchIndex:
 
     def passage_terms(self, row: int) -> set[str]:
         return set(self.analyzer(self.passages[row].search_text))
+
+    def sentence_terms(self, row: int) -> tuple[tuple[str, ...], ...]:
+        """The BM25 terms of each sentence of passage `row`, in order. Analysed the first time
+        a passage's sentences are quoted from, then kept: a passage is judged again and again,
+        and analysing its sentences would be most of the work of choosing them."""
+        found = self._sentence_terms.get(row)
+        if found is None:
+            passage = self.passages[row]
+            found = tuple(tuple(self.analyzer(passage.text[a:b])) for a, b in passage.sentences)
+            self._sentence_terms[row] = found  # one dict item set: safe across threads
+        return found
 
     def correct(self, words: Iterable[str]) -> dict[str, str]:
         """Corpus words for the query words the corpus does not know, where one lies within

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.calibration import Calibration
+from bot.extraction import FOLLOW_FEATURES, SENTENCE_FEATURES
+from index.calibration import Calibration, Logistic
 from index.embedding import Role
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,13 +66,21 @@ def run_index(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
+def _hand_set(features: tuple[str, ...], bias: float, **weights: float) -> Logistic:
+    return Logistic(features, tuple(weights.get(name, 0.0) for name in features), bias)
+
+
 FAKE_CALIBRATION = Calibration(
-    features=("dense", "sentence", "coverage", "recognised", "foreign"),
-    weights=(6.0, 4.0, 8.0, 0.0, 0.0),
+    features=("dense", "sentence", "coverage", "recognised", "foreign", "answering"),
+    weights=(6.0, 4.0, 8.0, 0.0, 0.0, 0.0),
     bias=-7.0,
     faq_match=0.75,
     faq_slope=40.0,
     fitted_on="hand-set for the fake embedder's bag-of-words similarities",
+    sentence=_hand_set(
+        SENTENCE_FEATURES, -6.0, similarity=6.0, coverage=6.0, passage_rank=-1.0, typed=1.0
+    ),
+    follow=_hand_set(FOLLOW_FEATURES, -4.0, probability=6.0),
 )
 """No calibration is fitted for the fake model; tests that answer hand this one in."""
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.baseline import SKIP_REASON, naive_baseline
-from bench.metrics import document_rank, latency, retrieval_scores
+from bench.metrics import document_rank, first_quote, latency, retrieval_scores
 from bench.scale import measure_size, scale_table, sentence_pool, synthetic_corpus
 from bench.xquad import Paragraph, XQuad, XQuestion
 from index.embedding import Role
@@ -35,6 +35,15 @@ def tiny_xquad():
 def test_document_rank_counts_distinct_documents():
     assert document_rank(["a", "a", "b", "c"], "b") == 2
     assert document_rank(["a", "b"], "z") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [("Eins. [1] Zwei. [2]", "Eins."), ("Bezogen auf X: Eins. [12]", "Bezogen auf X: Eins."),
+     ("Nichts gefunden.", "Nichts gefunden.")],
+)  # fmt: skip
+def test_first_quote_is_the_text_before_the_first_marker(text, first):
+    assert first_quote(text) == first
 
 
 def test_retrieval_scores_by_hand():
@@ -105,3 +114,29 @@ def test_faq_threshold_lies_between_restatements_and_other_questions(fake_embedd
     first, second = fake_embedder.embed([german[0].text, german[1].text], Role.QUERY)
     assert threshold > first @ second  # another question on the same paragraph does not match
     assert "FAQ match at" in note
+
+
+def test_quoting_models_fit_and_choose_the_answering_sentence(
+    tmp_path, tiny_xquad, fake_embedder, fake_settings
+):
+    """The fit on a tiny corpus: the sentence model puts a sentence holding the gold first
+    for the questions it was fitted on, and the follow threshold keeps answers in budget."""
+    from bench.runs import build_xquad_index, xquad_bot
+    from bench.sentence_fit import LENGTH_BUDGET, ask, fit_quoting, outcome
+    from bot.extraction import FOLLOW_FEATURES, SENTENCE_FEATURES
+
+    questions = (
+        *tiny_xquad.questions,
+        XQuestion("Wie lange dauert ein Umlauf des Mondes?", "Mond#0", 1, ("27 Tage",)),
+        XQuestion("Durch welche Stadt fließt der Rhein?", "Rhein#0", 0, ("Basel",)),
+    )
+    bot = xquad_bot(build_xquad_index(tiny_xquad, tmp_path, fake_embedder), fake_embedder,
+                    fake_settings)  # fmt: skip
+    asked = ask(bot, questions)
+    assert all(any(a.holds) for a in asked)  # every gold sentence is a candidate
+    sentence, follow = fit_quoting(asked, bot.index, max_sentences=3)
+    assert sentence.features == SENTENCE_FEATURES and follow.features == FOLLOW_FEATURES
+    assert 0 < follow.threshold <= 1
+    outcomes = [outcome(a, bot.index, sentence, follow, 3) for a in asked]
+    assert all(o.first for o in outcomes)
+    assert all(o.length <= LENGTH_BUDGET for o in outcomes)

@@ -5,12 +5,11 @@ model is calibrated for the real embedder; its quality is tested in test_quality
 """
 
 import re
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError
 
 import pytest
 
 from bot import Answer, AnswerKind, Bot, BotSettings, Hit
-from bot.extraction import ScoredSentence, asks_for_number, select_sentences
 from conftest import FAKE_CALIBRATION
 from index import IndexMismatchError, build
 
@@ -184,39 +183,11 @@ def test_answer_serializes_to_json(answering):
     assert set(data["citations"][0]) >= {"doc_id", "text", "title", "section", "source", "score"}
 
 
-def sentence(rank, position, score, doc="d"):
-    return ScoredSentence(
-        row=rank, rank=rank, span=(0, 1), score=score, doc_id=doc, position=position
-    )
-
-
-def test_selection_keeps_close_sentences_in_source_order():
-    scored = [
-        sentence(0, 50, 1.0),
-        sentence(1, 10, 0.8),
-        sentence(0, 90, 0.3),
-        sentence(1, 20, 0.2),
-    ]
-    chosen = select_sentences(scored, replace(BotSettings().extraction, keep_ratio=0.5))
-    assert [s.position for s in chosen] == [10, 50]  # one document: by position, not by score
-
-
-def test_selection_drops_repeated_sentences_of_overlapping_passages():
-    scored = [sentence(0, 50, 1.0), sentence(1, 50, 0.9), sentence(1, 80, 0.8)]
-    chosen = select_sentences(scored, BotSettings().extraction)
-    assert [s.position for s in chosen] == [50, 80]
-
-
 @pytest.mark.parametrize(
-    ("question", "expected"),
-    [
-        ("Wann wurde die NATO gegründet?", True),
-        ("Wie viele Mitglieder hat die NATO?", True),
-        ("In welchem Jahr war das?", True),
-        ("How many members?", True),
-        ("Was ist Arctic Sentry?", False),
-        ("Wer führt die Mission?", False),
-    ],
+    ("short", "first_line"), [("32", "Kurz: 32"), ("", "Die NATO hat 32. [1]")]
 )
-def test_questions_asking_for_numbers(question, expected):
-    assert asks_for_number(question) is expected
+def test_the_command_line_shows_the_short_answer_first(short, first_line):
+    from bot.__main__ import render
+
+    reply = Answer("Die NATO hat 32. [1]", (), True, 0.9, short=short)
+    assert render(reply).splitlines()[0] == first_line

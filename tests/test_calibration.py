@@ -84,3 +84,24 @@ def test_an_entry_of_an_older_format_counts_as_not_fitted(calibrations):
     data["old-model"] = {"weights": [1.0], "bias": 0.0}
     calibrations.write_text(json.dumps(data))
     assert read_calibrations() == {"fake-hashed-words": FAKE_CALIBRATION}
+
+
+def test_an_index_built_before_sentences_were_judged_uses_its_model_s_current_calibration(
+    calibrations, small_corpus, tmp_path, fake_embedder
+):
+    """An index records the calibration of its day; one from before the bot judged
+    sentences (fewer features, no sentence model) is not refused while its model has a
+    current calibration: what is fitted belongs to the model."""
+    older = replace(
+        FAKE_CALIBRATION, features=FAKE_CALIBRATION.features[:-1],
+        weights=FAKE_CALIBRATION.weights[:-1], sentence=None, follow=None,
+    )  # fmt: skip
+    save_calibration(fake_embedder.name, older)
+    build(small_corpus, tmp_path / "index", embedder=fake_embedder)
+    assert load_index(tmp_path / "index").manifest.calibration == older
+    with pytest.raises(CalibrationMissingError, match="fitted on the evidence"):
+        Bot.load(tmp_path / "index", embedder=fake_embedder)
+    save_calibration(fake_embedder.name, FAKE_CALIBRATION)
+    bot = Bot.load(tmp_path / "index", embedder=fake_embedder)
+    assert bot.calibration == FAKE_CALIBRATION
+    assert bot.answer("Was ist Arctic Sentry?").answered

@@ -82,6 +82,29 @@ def test_answer_markers_and_sources_link_to_the_cited_passage():
     assert "[1] T › S" in sources_markup.text or "[1] T" in sources_markup.text
 
 
+@pytest.mark.parametrize(
+    ("text", "context", "short"),
+    [
+        ("Die NATO hat 32 Mitglieder. [1]", "", "32 Mitglieder"),
+        ("Bezogen auf NATO: Die NATO hat <b>32</b> Mitglieder. [1]", "Bezogen auf NATO", "NATO"),
+    ],
+)
+def test_the_short_answer_is_bold_in_the_first_quote_and_the_text_unchanged(text, context, short):
+    reply = Answer(text, (hit(),), True, 0.9, context=context, short=short)
+    (answer, _) = answer_messages(reply)
+    markup = Markup(answer["content"])
+    assert markup.text == text  # bold adds no characters; document markup stays text
+    assert answer["content"].count("<strong>") == 1
+    if context:  # the topic the context names is not the answer
+        assert answer["content"].index("<strong>") > answer["content"].index(":")
+    assert f"<strong>{short}</strong>" in answer["content"]
+
+
+def test_no_bold_without_a_short_answer():
+    (answer, _) = answer_messages(Answer("Die NATO hat 32 Mitglieder. [1]", (hit(),), True, 0.9))
+    assert "<strong>" not in answer["content"]
+
+
 def test_declined_answer_offers_its_questions_once_as_buttons():
     reply = Answer(
         "Nichts gefunden. Vielleicht:\n- Was ist X?\n- Was ist Y?",

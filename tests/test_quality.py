@@ -3,6 +3,7 @@ retrieval, and (when ../shared/bench is there) the XQuAD-de targets."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -70,6 +71,45 @@ def test_paraphrase_of_an_faq_question_gets_that_faq_answer(seed_bot, paraphrase
     assert reply.citations[0].question == faq_question
 
 
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("Wann fand das Treffen der NATO-Verteidigungsminister in Brüssel statt?",
+         "12. Februar 2026"),
+        ("Wie viele Mitgliedsländer hat die NATO?", "32"),
+        ("Wie viel Geld sagt Großbritannien für die Luftverteidigung zu?", "500 Millionen Pfund"),
+    ],
+)  # fmt: skip
+def test_the_short_answer_is_marked_verbatim_in_the_first_quote(seed_bot, question, short):
+    reply = seed_bot.answer(question)
+    first = reply.text.split(" [1]", 1)[0]
+    assert short in reply.short
+    assert first[reply.short_span[0] : reply.short_span[1]] == reply.short
+    assert reply.to_json()["short"] == reply.short
+
+
+@pytest.mark.parametrize(
+    "question", ["Was ist NATO 3.0?", "Warum ist die Arktis wichtig?", "Was sagte Mark Rutte?"]
+)
+def test_no_short_answer_where_the_question_asks_for_none(seed_bot, question):
+    reply = seed_bot.answer(question)
+    assert reply.short == "" and reply.short_span == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Wie viele Mitglieder hat die NATO?", "32 Mitgliedsländer"),
+        ("Was hat Großbritannien für die Ukraine zugesagt?", "500 Millionen Pfund"),
+        ("wie viel prozent bip verteidigung", "3,5 %"),
+        ("Wer leitet die Mission Arctic Sentry?", "Joint Force Command Norfolk"),
+    ],
+)
+def test_the_answering_sentence_comes_first(seed_bot, question, fact):
+    reply = seed_bot.answer(question)
+    assert fact in re.split(r" ?\[\d+\]", reply.text, maxsplit=1)[0], reply.text
+
+
 def test_english_question_finds_the_german_passages(seed_bot):
     hits = seed_bot.search("What is Arctic Sentry?", k=3)
     assert all("Arctic Sentry" in hit.text for hit in hits)
@@ -108,19 +148,31 @@ def test_cli_builds_the_default_index_on_first_use_and_prints_json(tmp_path):
 
 
 XQUAD_TARGETS = {
-    # form: (MRR@10, R@1, answered on the full index, gold span in the answer)
-    "German": (0.975, 0.955, 0.95, 0.88),
-    "English": (0.91, 0.0, 0.85, 0.70),
-    "typos": (0.95, 0.0, 0.85, 0.0),
-    "keywords": (0.96, 0.0, 0.90, 0.0),
+    # form: (MRR@10, R@1, answered on the full index, gold span in the answer, in its first quote)
+    "German": (0.975, 0.955, 0.95, 0.85, 0.82),
+    "English": (0.91, 0.0, 0.84, 0.70, 0.65),
+    "typos": (0.95, 0.0, 0.85, 0.0, 0.0),
+    "keywords": (0.96, 0.0, 0.90, 0.0, 0.0),
 }
-"""The targets of issue 9, per form of question (0.0: no target)."""
+"""Guards a little under the measured levels, per form of question (0.0: no guard). Since
+answers quote the best sentence first and a further one only when it is likely to add the
+answer (issue 18), the gold span is in the first quote for 0.40 → about 0.84 of German
+questions, and anywhere in the answer a little less often than when three sentences were
+quoted in source order (0.896 → about 0.86; answers 558 → about 290 characters). The
+quoting models are fitted on XQuAD itself, so these are not the held-out figures: those
+are in `make bench` (answers fitted without the question's article) and the README."""
 
 
 @pytest.mark.xquad
 @pytest.mark.skipif(not XQUAD.is_file(), reason=f"XQuAD-de not found at {XQUAD}")
 def test_xquad_targets(tmp_path, real_embedder):
-    from bench.metrics import abstention_scores, contains_answer, document_rank, retrieval_scores
+    from bench.metrics import (
+        abstention_scores,
+        contains_answer,
+        document_rank,
+        first_quote,
+        retrieval_scores,
+    )
     from bench.runs import RememberingEmbedder, build_xquad_index, question_forms, xquad_bot
     from bench.xquad import load_xquad, xquad_en_path
 
@@ -141,7 +193,11 @@ def test_xquad_targets(tmp_path, real_embedder):
         contained = sum(
             contains_answer(a.text, q.answers) for a, q in zip(answers, questions, strict=True)
         ) / len(questions)
-        measured[form] = (scores.mrr_at_10, scores.recall_at_1, answered, contained)
+        first = sum(
+            contains_answer(first_quote(a.text), q.answers)
+            for a, q in zip(answers, questions, strict=True)
+        ) / len(questions)
+        measured[form] = (scores.mrr_at_10, scores.recall_at_1, answered, contained, first)
         if any(m < t for m, t in zip(measured[form], XQUAD_TARGETS[form], strict=True)):
             missed.append(form)
     assert not missed, measured

@@ -1,0 +1,235 @@
+"""Fit the two models that choose what an answer quotes (see `bot.extraction`), and say by
+article-wise cross-validation how well they do on articles they were not fitted on.
+
+1. The sentence model, "does this sentence answer this question?": a logistic regression
+   over `SentenceEvidence`, one row per candidate sentence of the top passages, labelled by
+   whether the sentence holds a gold answer of XQuAD-de (German and English questions).
+2. The follow model, "does this further sentence add the answer the first one misses?":
+   a logistic regression over `FollowEvidence` for the next candidates after the first.
+   Its threshold is the lowest probability from which the answers it makes stay within
+   `LENGTH_BUDGET` characters at the median on the fitting questions: the reader's time
+   is the price of every further sentence, and the budget says how much of it an answer
+   may take.
+"""
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, replace
+from statistics import median
+
+import numpy as np
+
+from bench.xquad import XQuestion
+from bot import Bot
+from bot.extraction import (
+    FOLLOW_FEATURES,
+    SENTENCE_FEATURES,
+    Candidate,
+    Judged,
+    follow_evidence,
+    judge,
+    quotes,
+    select,
+)
+from bot.short_answer import ShortAnswerExample, fit_short_answer
+from index.calibration import Logistic
+from index.search import SearchIndex
+
+SHORT_PRECISION = 0.72
+"""Mean token F1 the offered short answers must keep on the fitting questions (the bar a
+reader's trust needs is 0.70; a little above, since new questions fare a little worse)."""
+LENGTH_BUDGET = 290
+"""Median characters of the quotes (markers not counted) in answers to German questions:
+about a sentence and a half of XQuAD-de, whose median sentence has 190 characters. (Answers
+to questions in other languages run longer: the sentence model is less sure of them.)"""
+FOLDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One question asked of an index: its candidate sentences, and which hold its answer."""
+
+    question: XQuestion
+    candidates: tuple[Candidate, ...]
+    holds: tuple[bool, ...]
+    german: bool = True
+    """Asked in the corpus's language (the length budget is kept on these)."""
+
+
+def ask(bot: Bot, questions: Sequence[XQuestion], german: bool = True) -> list[Asked]:
+    index = bot.index
+    asked = []
+    for question in questions:
+        found = tuple(bot.sentence_candidates(question.text))
+        holds = tuple(
+            c.doc_id == question.doc_id and _holds(_text(index, c.row, c.span), question)
+            for c in found
+        )
+        asked.append(Asked(question, found, holds, german))
+    return asked
+
+
+def _text(index: SearchIndex, row: int, span: tuple[int, int]) -> str:
+    return index.passages[row].text[span[0] : span[1]]
+
+
+def _holds(text: str, question: XQuestion) -> bool:
+    return any(answer in text for answer in question.answers)
+
+
+def _fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...]) -> Logistic:
+    from sklearn.linear_model import LogisticRegression  # a dev dependency, like the fit
+
+    model = LogisticRegression(max_iter=5000).fit(rows, labels)
+    return Logistic(
+        features, tuple(round(float(w), 4) for w in model.coef_[0]),
+        round(float(model.intercept_[0]), 4),
+    )  # fmt: skip
+
+
+def fit_sentence_model(asked: Sequence[Asked]) -> Logistic:
+    rows = np.array([astuple(c.evidence) for a in asked for c in a.candidates])
+    labels = np.array([h for a in asked for h in a.holds])
+    return _fit(rows, labels, SENTENCE_FEATURES)
+
+
+def _judged(asked: Asked, model: Logistic) -> list[Judged]:
+    return judge(asked.candidates, model)
+
+
+def _holds_of(asked: Asked) -> dict[tuple[int, int], bool]:
+    return {(c.row, c.sentence): h for c, h in zip(asked.candidates, asked.holds, strict=True)}
+
+
+def fit_follow_model(asked: Sequence[Asked], sentence: Logistic, max_sentences: int) -> Logistic:
+    """The follow model on the candidates after the first, labelled "holds the answer the
+    first misses"; its threshold not yet chosen (see `choose_threshold`)."""
+    rows, labels = [], []
+    for item in asked:
+        judged = _judged(item, sentence)
+        if not judged:
+            continue
+        holds = _holds_of(item)
+        lead = judged[0]
+        lead_holds = holds[(lead.candidate.row, lead.candidate.sentence)]
+        for further in judged[1:max_sentences]:
+            rows.append(astuple(follow_evidence(further, lead)))
+            labels.append(
+                holds[(further.candidate.row, further.candidate.sentence)] and not lead_holds
+            )
+    if not any(labels):  # no further sentence ever held what the first missed: add none
+        return Logistic(FOLLOW_FEATURES, (0.0,) * len(FOLLOW_FEATURES), -50.0)
+    return _fit(np.array(rows), np.array(labels), FOLLOW_FEATURES)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the chosen quotes do for one question."""
+
+    first: bool
+    """The first quote holds a gold answer."""
+    anywhere: bool
+    length: int
+
+
+def outcome(
+    item: Asked, index: SearchIndex, sentence: Logistic, follow: Logistic, max_sentences: int
+) -> Outcome:
+    from bot.extraction import ExtractionSettings
+
+    settings = ExtractionSettings(max_sentences=max_sentences)
+    chosen = quotes(select(_judged(item, sentence), follow, settings), index.passages)
+    texts = [_text(index, q.row, q.span) for q in chosen]
+    holds = [_holds(t, item.question) and index.passages[q.row].doc_id == item.question.doc_id
+             for t, q in zip(texts, chosen, strict=True)]  # fmt: skip
+    return Outcome(bool(holds) and holds[0], any(holds), sum(len(t) for t in texts))
+
+
+def choose_threshold(
+    asked: Sequence[Asked], index: SearchIndex, sentence: Logistic, follow: Logistic,
+    max_sentences: int,
+) -> Logistic:  # fmt: skip
+    """`follow` with the lowest threshold whose answers to German questions keep to
+    `LENGTH_BUDGET`."""
+    german = [a for a in asked if a.german] or list(asked)
+    for threshold in np.arange(0.01, 0.51, 0.01):
+        candidate = replace(follow, threshold=round(float(threshold), 2))
+        lengths = [outcome(a, index, sentence, candidate, max_sentences).length for a in german]
+        if median(lengths) <= LENGTH_BUDGET:
+            return candidate
+    return replace(follow, threshold=1.0)
+
+
+def fit_quoting(
+    asked: Sequence[Asked], index: SearchIndex, max_sentences: int
+) -> tuple[Logistic, Logistic]:
+    sentence = fit_sentence_model(asked)
+    follow = fit_follow_model(asked, sentence, max_sentences)
+    return sentence, choose_threshold(asked, index, sentence, follow, max_sentences)
+
+
+def cross_validated(
+    forms: dict[str, Sequence[Asked]], index: SearchIndex, max_sentences: int
+) -> dict[str, tuple[float, float, float]]:
+    """Per question form: (gold in the first quote, gold anywhere, median length), each
+    question answered by models fitted on the other folds' articles (all forms)."""
+    results: dict[str, list[Outcome]] = {form: [] for form in forms}
+    for fold in range(FOLDS):
+        fitting = [
+            a for asked in forms.values() for a in asked if a.question.article % FOLDS != fold
+        ]
+        sentence, follow = fit_quoting(fitting, index, max_sentences)
+        for form, asked in forms.items():
+            results[form] += [
+                outcome(a, index, sentence, follow, max_sentences)
+                for a in asked
+                if a.question.article % FOLDS == fold
+            ]
+    return {
+        form: (
+            float(np.mean([o.first for o in found])),
+            float(np.mean([o.anywhere for o in found])),
+            float(median(o.length for o in found)),
+        )
+        for form, found in results.items()
+    }
+
+
+def short_examples(asked: Sequence[Asked], index: SearchIndex) -> list[ShortAnswerExample]:
+    """Each question with the first of its candidate sentences that holds its answer."""
+    return [
+        ShortAnswerExample(
+            item.question.text, _text(index, candidate.row, candidate.span), item.question.answers
+        )
+        for item in asked
+        for candidate, holds in [next(
+            ((c, h) for c, h in zip(item.candidates, item.holds, strict=True) if h), (None, False)
+        )]
+        if holds
+    ]  # fmt: skip
+
+
+def fit_short(asked: Sequence[Asked], index: SearchIndex) -> Logistic:
+    model = fit_short_answer(short_examples(asked, index), min_precision_f1=SHORT_PRECISION)
+    return Logistic(
+        model.features, tuple(round(w, 4) for w in model.weights), round(model.bias, 4),
+        round(model.threshold, 4),
+    )  # fmt: skip
+
+
+def fold_bots(bot: Bot, forms: dict[str, Sequence[XQuestion]]) -> dict[int, Bot]:
+    """For each fold of articles, `bot` with its quoting and short-answer models fitted on
+    the other folds' articles only: its answers to a question of that fold are what a
+    question on an unseen article gets."""
+    from bench.runs import with_calibration
+
+    max_sentences = bot.settings.extraction.max_sentences
+    asked = {form: ask(bot, qs, form != "English") for form, qs in forms.items()}
+    bots = {}
+    for fold in range(FOLDS):
+        fitting = [
+            a for found in asked.values() for a in found if a.question.article % FOLDS != fold
+        ]
+        sentence, follow = fit_quoting(fitting, bot.index, max_sentences)
+        short = fit_short(fitting, bot.index)
+        bots[fold] = with_calibration(bot, sentence=sentence, follow=follow, short=short)
+    return bots
