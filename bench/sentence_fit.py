@@ -210,9 +210,9 @@ def short_examples(asked: Sequence[Asked], index: SearchIndex) -> list[ShortAnsw
 
 def fit_short(asked: Sequence[Asked], index: SearchIndex) -> Logistic:
     model = fit_short_answer(short_examples(asked, index), min_precision_f1=SHORT_PRECISION)
-    return Logistic(
-        model.features, tuple(round(w, 4) for w in model.weights), round(model.bias, 4),
-        round(model.threshold, 4),
+    return replace(
+        model, weights=tuple(round(w, 4) for w in model.weights), bias=round(model.bias, 4),
+        threshold=round(model.threshold, 4),
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ import re
 from html import escape
 from typing import Any
 
+from bot.compose import quotes_start
 from bot.sources import source_label, source_link, web_url
 from bot.types import Answer, Hit
 
@@ -78,7 +79,7 @@ def _answer_html(reply: Answer) -> str:
     if reply.suggestions:
         offered = {f"- {question}" for question in reply.suggestions}
         text = "\n".join(line for line in text.split("\n") if line not in offered)
-    html = _with_short(text, reply)
+    html = _short_in_bold(text, reply)
     if not reply.citations:
         return html
 
@@ -91,13 +92,13 @@ def _answer_html(reply: Answer) -> str:
     return _MARKER.sub(linked, html)
 
 
-def _with_short(text: str, reply: Answer) -> str:
+def _short_in_bold(text: str, reply: Answer) -> str:
     """`text` as HTML, the short answer in the first quote in bold."""
-    at = text.find(reply.short, len(reply.context)) if reply.short else -1
-    if at < 0:
+    offset = quotes_start(reply.context)
+    start, end = (offset + position for position in reply.short_span)
+    if not reply.short or text[start:end] != reply.short:
         return shown(text)
-    end = at + len(reply.short)
-    return f"{shown(text[:at])}<strong>{shown(text[at:end])}</strong>{shown(text[end:])}"
+    return f"{shown(text[:start])}<strong>{shown(text[start:end])}</strong>{shown(text[end:])}"
 
 
 def answer_messages(reply: Answer) -> list[dict[str, Any]]:

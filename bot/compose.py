@@ -31,6 +31,11 @@ def in_context(context: str, text: str) -> str:
     return f"{context}: {text}"
 
 
+def quotes_start(context: str) -> int:
+    """Where the quotes begin in the text of an answer with this `context` (see `in_context`)."""
+    return len(in_context(context, "")) if context else 0
+
+
 UNAVAILABLE = (
     "Ich kann gerade nicht antworten: Der Suchindex ist nicht verfügbar. "
     "Bitte versuchen Sie es später noch einmal."

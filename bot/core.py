@@ -6,7 +6,7 @@ related questions.
 """
 
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,9 @@ from bot.extraction import (
 from bot.inputs import MAX_QUESTION_CHARS, Question, clean_history, clean_question
 from bot.language import language_guess
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
-from bot.short_answer import ShortAnswerModel, short_answer
+from bot.short_answer import short_answer
 from bot.types import Answer, AnswerKind, Hit
-from index import config
+from index import config, limits
 from index.calibration import Calibration, calibration_for, fit_hint
 from index.embedding import Embedder, Role, load_embedder
 from index.errors import CalibrationMissingError
@@ -114,9 +114,6 @@ class Bot:
         self.calibration = _calibration(content, self.settings)
         self.index = SearchIndex(content)
         self.retriever = Retriever(self.index, self.settings.retrieval, self.calibration.faq_match)
-        short = self.calibration.short
-        self.short_model = ShortAnswerModel(*astuple(short)) if short is not None else None
-        """None: no short answers (a calibration fitted before they were)."""
         language_guess()  # loaded now, so the first answer does not pay for it
 
     @classmethod
@@ -270,12 +267,27 @@ class Bot:
             for q, hit in zip(chosen, hits, strict=True)
         ]
         reply = Answer(compose.quote(lines), citations, True, sure, AnswerKind.ANSWER)
-        return self._with_short(reply, question, lines[0][0]) if lines else reply
+        if not chosen:
+            return reply
+        best, first = judged[0].candidate.span, chosen[0].span[0]  # the first quote holds it
+        return self._with_short(reply, question, lines[0][0], (best[0] - first, best[1] - first))
 
-    def _with_short(self, reply: Answer, question: str, lead: str) -> Answer:
-        """`reply` with the phrase of its first quote `lead` that answers `question`."""
-        found = short_answer(question, lead, self.short_model) if self.short_model else None
-        return replace(reply, short=found.text, short_span=found.span) if found else reply
+    def _with_short(
+        self, reply: Answer, question: str, quote: str, within: tuple[int, int] | None = None
+    ) -> Answer:
+        """`reply` with the phrase of its first `quote` that answers `question`, looked for
+        in the sentence `within` the quote that was judged to answer (the whole quote if
+        None) and never in more than a sentence's worth of text (`MAX_SENTENCE_CHARS`: the
+        candidates of a long text take milliseconds each)."""
+        start, end = within or (0, len(quote))
+        model = self.calibration.short
+        if model is None or end - start > limits.MAX_SENTENCE_CHARS:
+            return reply
+        found = short_answer(question, quote[start:end], model)
+        if found is None:
+            return reply
+        span = (start + found.span[0], start + found.span[1])
+        return replace(reply, short=found.text, short_span=span)
 
     # ------------------------------------------------------------ around the answers
 

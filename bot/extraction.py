@@ -38,7 +38,7 @@ from index.search import SearchIndex
 
 _NUMBER = (
     r"\d|\b(?:zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|"
-    r"hundert|tausend|million(?:en)?|milliarde(?:n)?|dutzend|hälfte|drittel|viertel)"
+    r"hundert|tausend|million(?:en)?|milliarde(?:n)?|dutzend|hälfte|drittel|viertel)\b"
 )
 _MONTH = r"januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
 _ANSWER_TYPES: dict[QuestionKind, re.Pattern[str]] = {
@@ -57,8 +57,8 @@ _ANSWER_TYPES: dict[QuestionKind, re.Pattern[str]] = {
     )
 }  # fmt: skip
 _NAME = re.compile(
-    r"(?<![.!?]\s)\b[A-ZÄÖÜ][\w'’-]*[a-zäöüß][\w'’-]*\s+"
-    r"(?:(?:von|van|de|der|da|di|du|al|bin|le|la)\s+)?[A-ZÄÖÜ][\w'’-]*[a-zäöüß]"
+    r"(?<![.!?]\s)\b[A-ZÄÖÜ](?=[\w'’-]*[a-zäöüß])[\w'’-]*+\s+"
+    r"(?:(?:von|van|de|der|da|di|du|al|bin|le|la)\s+)?[A-ZÄÖÜ](?=[\w'’-]*[a-zäöüß])"
 )
 """Two capitalised words in a row: in German, where every noun is capitalised, the nearest
 cheap sign of a name ("Elbridge Colby", "Mark Rutte") rather than an article and a noun."""
@@ -67,13 +67,15 @@ _ARTICLE_START = re.compile(
 )
 
 _POINTS_BACK = re.compile(
-    r"^[\"„“«»‚'(]?(?:er|sie|es|dies|diese[rsnm]?|das|dessen|deren|dort|damals|dabei|"
-    r"dafür|dazu|davon|daher|deshalb|deswegen|darauf|daraufhin|danach|dadurch|damit|"
-    r"jedoch|allerdings|außerdem|zudem|ebenso|auch|trotzdem|stattdessen|he|she|it|they|"
-    r"this|these|however)\b",
+    r"^[\"„“«»‚'(]?(?:(?:er|sie|dies|diese[rsnm]?|dessen|deren|dort|damals|dabei|dafür|dazu|"
+    r"davon|daher|deshalb|deswegen|darauf|daraufhin|danach|dadurch|damit|seither|seitdem|"
+    r"jedoch|allerdings|außerdem|zudem|ebenso|trotzdem|stattdessen|he|she|they|these|"
+    r"however)\b|(?:das|es|it|this)\s+(?!gibt\b|gab\b)(?-i:[a-zäöüß]))",
     re.IGNORECASE,
 )
-"""Openings that lean on the sentence before: a pronoun, a pronominal adverb, a connective."""
+"""Openings that lean on the sentence before: a pronoun, a pronominal adverb, a connective;
+"das" and "es" only as pronouns (a verb follows, "Das war …"), not as an article ("Das
+Bündnis …") or in "es gibt"."""
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'“”»«‘’)\]]*\s*$")
 MAX_FRAGMENT_WORDS = 6
 """A line without a sentence's end and at most this many words is a heading, a caption or a
@@ -111,7 +113,8 @@ class ExtractionSettings:
     """Top passages whose sentences are candidates (the gold paragraph is among the top 3
     for 99 % of XQuAD-de questions)."""
     max_sentences: int = 3
-    """At most this many quotes, however sure the model is that each adds."""
+    """At most this many sentences chosen, however sure the model is that each adds (a
+    sentence that points back brings the one before it besides)."""
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.max_sentences < 1:
@@ -184,12 +187,11 @@ class Judged:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """What the answer quotes from one passage: one sentence, or a sentence that points back
-    together with the one before it; one marker follows it."""
+    """What the answer quotes from one passage, followed by one marker: a sentence, or a run
+    of neighbouring sentences in reading order."""
 
     row: int
     span: Span
-    probability: float
 
 
 def _top_passages(ranked: Ranked, count: int) -> list[tuple[int, int]]:
@@ -318,34 +320,64 @@ def select(
 def quotes(chosen: Sequence[Judged], passages: Sequence[Passage]) -> list[Quote]:
     """The chosen sentences as quotes, in the order chosen. Sentences of one passage that
     stand next to each other become one quote in reading order, and a sentence that points
-    back takes the sentence before it along, so that every quote reads on its own."""
-    runs: dict[int, list[tuple[int, int, float]]] = {}
-    order: list[tuple[int, int]] = []
+    back takes the sentence before it along (unless that one is quoted already, from an
+    overlapping passage), so that every quote reads on its own."""
+    runs: list[_Run] = []
+    quoted: set[tuple[str, int]] = set()
     for judged in chosen:
         c = judged.candidate
+        passage = passages[c.row]
         first = c.sentence
-        text = passages[c.row].text[c.span[0] : c.span[1]]
-        if first > 0 and points_back(text):
-            first -= 1
-        merged = _merge(runs.setdefault(c.row, []), (first, c.sentence, judged.probability))
-        if merged is None:
-            order.append((c.row, len(runs[c.row]) - 1))
-    found = []
-    for row, number in order:
-        first, last, probability = runs[row][number]
-        spans = passages[row].sentences
-        found.append(Quote(row, (spans[first][0], spans[last][1]), probability))
-    return found
+        if first > 0 and points_back(passage.text[c.span[0] : c.span[1]]):
+            before = (passage.doc_id, passage.start + passage.sentences[first - 1][0])
+            first -= before not in quoted
+        _join(runs, _Run(c.row, first, c.sentence))
+        quoted.update(
+            (passage.doc_id, passage.start + passage.sentences[n][0])
+            for n in range(first, c.sentence + 1)
+        )
+    return [
+        Quote(run.row, (passages[run.row].sentences[run.first][0],
+                        passages[run.row].sentences[run.last][1]))
+        for run in runs
+    ]  # fmt: skip
 
 
-def _merge(
-    runs: list[tuple[int, int, float]], run: tuple[int, int, float]
-) -> tuple[int, int, float] | None:
-    """Join `run` (first sentence, last sentence, probability) to a run of `runs` it
-    touches or overlaps and return the joined one; else append it and return None."""
-    for number, (first, last, probability) in enumerate(runs):
-        if run[0] <= last + 1 and first <= run[1] + 1:
-            runs[number] = (min(first, run[0]), max(last, run[1]), max(probability, run[2]))
-            return runs[number]
-    runs.append(run)
-    return None
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Sentences `first` to `last` of the passage in `row`."""
+
+    row: int
+    first: int
+    last: int
+
+    def touches(self, other: "_Run") -> bool:
+        return (
+            self.row == other.row and self.first <= other.last + 1 and other.first <= self.last + 1
+        )
+
+
+def _join(runs: list[_Run], run: _Run) -> None:
+    """Add `run` to `runs`, joined with every run it touches or overlaps (in the place of
+    the earliest of them), until no two runs of a passage touch."""
+    touching = [number for number, other in enumerate(runs) if other.touches(run)]
+    if not touching:
+        runs.append(run)
+        return
+    joined = _Run(
+        run.row,
+        min(run.first, *(runs[n].first for n in touching)),
+        max(run.last, *(runs[n].last for n in touching)),
+    )
+    for number in reversed(touching[1:]):
+        del runs[number]
+    del runs[touching[0]]
+    _join_at(runs, touching[0], joined)
+
+
+def _join_at(runs: list[_Run], place: int, run: _Run) -> None:
+    """`run` put back at `place`, or joined again if it now touches another run."""
+    if any(other.touches(run) for other in runs):
+        _join(runs, run)
+    else:
+        runs.insert(place, run)

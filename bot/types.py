@@ -74,7 +74,8 @@ class Answer:
     """The phrase of the first quote that answers a who/when/where/how-many/which question
     ("12. Februar 2026"), verbatim; empty when there is none the bot is sure of."""
     short_span: Span = (0, 0)
-    """Where `short` stands in the first quote (the text before the first marker)."""
+    """Where `short` stands in the first quote: the quoted text before the first marker,
+    after the context prefix if there is one (`compose.quotes_start`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {

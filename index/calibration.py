@@ -10,7 +10,7 @@ index's manifest, and the bot reads it from there.
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,11 @@ class Logistic:
     def probability(self, values: Sequence[float]) -> float:
         logit = self.bias + sum(w * x for w, x in zip(self.weights, values, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(logit, 500.0), -500.0)))
+
+    def probability_of(self, features: Mapping[str, float]) -> float:
+        """`probability` of features given by name; a name the model does not know weighs
+        nothing (features that exist only for some inputs, `bot.short_answer`)."""
+        return self.probability([features.get(name, 0.0) for name in self.features])
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """`probability` of each row of a (candidates × features) array."""

@@ -194,6 +194,10 @@ def test_chat_in_a_real_browser(served, browser):
             if "Joint Force Command Norfolk" in mark.text
         ],
     )
+    # The short answer of a how-many question stands in bold in its quote.
+    ask(browser, "Wie viele Mitgliedsländer hat die NATO?")
+    bold = last_answer(chat).find_elements(By.TAG_NAME, "strong")
+    assert [b.text for b in bold] == ["32 Mitgliedsländer"]
     if os.environ.get("FAQBOT_SCREENSHOT"):
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", marks[-1])
         browser.save_screenshot(os.environ["FAQBOT_SCREENSHOT"])

@@ -83,25 +83,31 @@ def test_answer_markers_and_sources_link_to_the_cited_passage():
 
 
 @pytest.mark.parametrize(
-    ("text", "context", "short"),
+    ("text", "context", "short", "span"),
     [
-        ("Die NATO hat 32 Mitglieder. [1]", "", "32 Mitglieder"),
-        ("Bezogen auf NATO: Die NATO hat <b>32</b> Mitglieder. [1]", "Bezogen auf NATO", "NATO"),
+        ("Die NATO hat 32 Mitglieder. [1]", "", "32 Mitglieder", (13, 26)),
+        ("Bezogen auf NATO: Die NATO hat <b>32</b> Mitglieder. [1]", "Bezogen auf NATO", "NATO",
+         (4, 8)),
+        ("Die 2024 erweiterte NATO wurde 1949 gegründet, 2024 war sie 75. [1]", "", "2024",
+         (47, 51)),
     ],
-)
-def test_the_short_answer_is_bold_in_the_first_quote_and_the_text_unchanged(text, context, short):
-    reply = Answer(text, (hit(),), True, 0.9, context=context, short=short)
+)  # fmt: skip
+def test_the_short_answer_is_bold_where_its_span_says(text, context, short, span):
+    reply = Answer(text, (hit(),), True, 0.9, context=context, short=short, short_span=span)
     (answer, _) = answer_messages(reply)
-    markup = Markup(answer["content"])
-    assert markup.text == text  # bold adds no characters; document markup stays text
+    assert Markup(answer["content"]).text == text  # bold adds no characters
     assert answer["content"].count("<strong>") == 1
-    if context:  # the topic the context names is not the answer
-        assert answer["content"].index("<strong>") > answer["content"].index(":")
+    start = len(context) + 2 if context else 0
+    before = answer["content"].split("<strong>")[0]
+    assert Markup(before).text == text[: start + span[0]]  # that occurrence, no other
     assert f"<strong>{short}</strong>" in answer["content"]
 
 
-def test_no_bold_without_a_short_answer():
-    (answer, _) = answer_messages(Answer("Die NATO hat 32 Mitglieder. [1]", (hit(),), True, 0.9))
+@pytest.mark.parametrize(("short", "span"), [("", (0, 0)), ("33", (13, 15)), ("32", (0, 2))])
+def test_no_bold_without_a_short_answer_where_its_span_says(short, span):
+    reply = Answer("Die NATO hat 32 Mitglieder. [1]", (hit(),), True, 0.9, short=short,
+                   short_span=span)  # fmt: skip
+    (answer, _) = answer_messages(reply)
     assert "<strong>" not in answer["content"]
 
 

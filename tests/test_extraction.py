@@ -103,6 +103,52 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before():
     ]
 
 
+def test_a_sentence_that_joins_two_quotes_makes_them_one():
+    p = passage(TEXT)
+    chosen = [Judged(candidate(0, n, p, 0.9), 0.9) for n in (0, 2, 1)]
+    assert _quoted(chosen, [p]) == [
+        "Die Allianz wurde 1949 gegründet. Sie hat heute 32 Mitglieder. Ihr Sitz ist in Brüssel."
+    ]
+
+
+def test_a_sentence_quoted_from_an_overlapping_passage_is_not_quoted_again():
+    """Passages share a sentence (`ChunkSettings.overlap_sentences`): the one that points
+    back does not bring along what the answer already quotes from the other passage."""
+    text = "Der Sitz ist in Brüssel. Sie hat heute 32 Mitglieder. Dies ist viel."
+    spans = sentences(text).spans
+    first = Passage(
+        "a",
+        "doc",
+        "doc.txt",
+        "T",
+        "",
+        BlockKind.TEXT,
+        text[: spans[1][1]],
+        0,
+        spans[1][1],
+        spans[:2],
+    )
+    offset = spans[1][0]
+    second = Passage(
+        "b",
+        "doc",
+        "doc.txt",
+        "T",
+        "",
+        BlockKind.TEXT,
+        text[offset:],
+        offset,
+        len(text),
+        tuple((a - offset, b - offset) for a, b in spans[1:]),
+    )
+    chosen = [
+        Judged(Candidate(0, 1, first.sentences[1], "doc", spans[1][0], False, EVIDENCE), 0.9),
+        Judged(Candidate(1, 1, second.sentences[1], "doc", spans[2][0], False, EVIDENCE), 0.8),
+    ]  # fmt: skip
+    quoted = _quoted(chosen, [first, second])
+    assert quoted == ["Der Sitz ist in Brüssel. Sie hat heute 32 Mitglieder.", "Dies ist viel."]
+
+
 def test_quotes_keep_the_order_chosen_across_passages():
     first, second = (
         passage(TEXT),
@@ -155,8 +201,11 @@ def test_fragments(sentence, kind, fragment):
         ("Sie wurde im April 1991 wiederhergestellt.", True),
         ("Dies war jedoch das zweite Fernbleiben.", True),
         ("„Er sagte, es sei wichtig.“", True),
+        ("Seither hat sie 32 Mitglieder.", True),
+        ("Das war neu.", True),
         ("Die Allianz wurde 1949 gegründet.", False),
-        ("Seither hat sie 32 Mitglieder.", False),
+        ("Das Bündnis hat 32 Mitglieder.", False),
+        ("Es gibt 32 Mitglieder.", False),
     ],
 )
 def test_points_back(sentence, expected):

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from bot import AnswerKind, Bot
+from bot.compose import quotes_start
 from conftest import REPO, XQUAD
 
 SEED_QUESTIONS = json.loads((REPO / "tests" / "data" / "seed_questions.json").read_text())
@@ -86,6 +87,13 @@ def test_the_short_answer_is_marked_verbatim_in_the_first_quote(seed_bot, questi
     assert short in reply.short
     assert first[reply.short_span[0] : reply.short_span[1]] == reply.short
     assert reply.to_json()["short"] == reply.short
+
+
+def test_a_follow_up_s_short_answer_stands_where_its_span_says(seed_bot):
+    reply = seed_bot.answer("Wann fand es statt?", ["Welches Treffen hat Pete Hegseth verpasst?"])
+    assert reply.context and "2026" in reply.short
+    start = quotes_start(reply.context)
+    assert reply.text[start + reply.short_span[0] : start + reply.short_span[1]] == reply.short
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from bot.short_answer import (
     CandidateType,
     ShortAnswer,
     ShortAnswerExample,
-    ShortAnswerModel,
     candidates,
     exact_match,
     fit_short_answer,
     short_answer,
     token_f1,
 )
+from index.calibration import Logistic
 
 TRAINING = (
     ("Wie viele Mitglieder hat der Verein?", "Der Verein hat 120 Mitglieder.", "120"),
@@ -55,9 +55,9 @@ def _examples(rows=TRAINING) -> list[ShortAnswerExample]:
 
 
 @pytest.fixture(scope="module")
-def model() -> ShortAnswerModel:
+def model() -> Logistic:
     fitted = fit_short_answer(_examples(), min_precision_f1=0.5)
-    return ShortAnswerModel(fitted.features, fitted.weights, fitted.bias, threshold=0.0)
+    return Logistic(fitted.features, fitted.weights, fitted.bias, threshold=0.0)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_questions_without_a_short_answer_get_none(model):
 
 
 def test_nothing_is_offered_below_the_threshold(model):
-    sure = ShortAnswerModel(model.features, model.weights, model.bias, threshold=1.0)
+    sure = Logistic(model.features, model.weights, model.bias, threshold=1.0)
     assert short_answer("Wer vertrat Hegseth?", "Colby kam.", model) is not None
     assert short_answer("Wer vertrat Hegseth?", "Colby kam.", sure) is None
     assert short_answer("Wer kam?", "es regnete.", model) is None  # no candidate at all
@@ -151,15 +151,8 @@ def test_fitting_needs_examples_with_and_without_a_matching_candidate():
         fit_short_answer(_examples(TRAINING[:2])[:0])
 
 
-def test_the_model_survives_json(model):
-    again = ShortAnswerModel.from_json(model.to_json())
-    assert again == model
-    with pytest.raises(ValueError, match="weights"):
-        ShortAnswerModel(("a", "b"), (1.0,), 0.0, 0.5)
-
-
 def test_a_model_scores_features_it_does_not_know_as_zero(model):
-    older = ShortAnswerModel(model.features[:3], model.weights[:3], model.bias, 0.0)
+    older = Logistic(model.features[:3], model.weights[:3], model.bias, 0.0)
     assert short_answer("Wer kam?", "Colby kam.", older) == ShortAnswer("Colby", (0, 5))
 
 
