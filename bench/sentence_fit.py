@@ -18,13 +18,14 @@ from statistics import median
 
 import numpy as np
 
+from bench.runs import with_calibration
 from bench.xquad import XQuestion
 from bot import Bot
 from bot.extraction import (
     FOLLOW_FEATURES,
     SENTENCE_FEATURES,
     Candidate,
-    Judged,
+    ExtractionSettings,
     follow_evidence,
     judge,
     quotes,
@@ -92,10 +93,6 @@ def fit_sentence_model(asked: Sequence[Asked]) -> Logistic:
     return _fit(rows, labels, SENTENCE_FEATURES)
 
 
-def _judged(asked: Asked, model: Logistic) -> list[Judged]:
-    return judge(asked.candidates, model)
-
-
 def _holds_of(asked: Asked) -> dict[tuple[int, int], bool]:
     return {(c.row, c.sentence): h for c, h in zip(asked.candidates, asked.holds, strict=True)}
 
@@ -105,7 +102,7 @@ def fit_follow_model(asked: Sequence[Asked], sentence: Logistic, max_sentences: 
     first misses"; its threshold not yet chosen (see `choose_threshold`)."""
     rows, labels = [], []
     for item in asked:
-        judged = _judged(item, sentence)
+        judged = judge(item.candidates, sentence)
         if not judged:
             continue
         holds = _holds_of(item)
@@ -134,10 +131,8 @@ class Outcome:
 def outcome(
     item: Asked, index: SearchIndex, sentence: Logistic, follow: Logistic, max_sentences: int
 ) -> Outcome:
-    from bot.extraction import ExtractionSettings
-
     settings = ExtractionSettings(max_sentences=max_sentences)
-    chosen = quotes(select(_judged(item, sentence), follow, settings), index.passages)
+    chosen = quotes(select(judge(item.candidates, sentence), follow, settings), index.passages)
     texts = [_text(index, q.row, q.span) for q in chosen]
     holds = [_holds(t, item.question) and index.passages[q.row].doc_id == item.question.doc_id
              for t, q in zip(texts, chosen, strict=True)]  # fmt: skip
@@ -220,8 +215,6 @@ def fold_bots(bot: Bot, forms: dict[str, Sequence[XQuestion]]) -> dict[int, Bot]
     """For each fold of articles, `bot` with its quoting and short-answer models fitted on
     the other folds' articles only: its answers to a question of that fold are what a
     question on an unseen article gets."""
-    from bench.runs import with_calibration
-
     max_sentences = bot.settings.extraction.max_sentences
     asked = {form: ask(bot, qs, form != "English") for form, qs in forms.items()}
     bots = {}

@@ -358,8 +358,8 @@ class _Run:
 
 
 def _join(runs: list[_Run], run: _Run) -> None:
-    """Add `run` to `runs`, joined with every run it touches or overlaps (in the place of
-    the earliest of them), until no two runs of a passage touch."""
+    """Add `run` to `runs`, joined with every run it touches or overlaps, in the place of
+    the earliest of them. No two runs of `runs` touch, so the joined run touches no other."""
     touching = [number for number, other in enumerate(runs) if other.touches(run)]
     if not touching:
         runs.append(run)
@@ -369,15 +369,6 @@ def _join(runs: list[_Run], run: _Run) -> None:
         min(run.first, *(runs[n].first for n in touching)),
         max(run.last, *(runs[n].last for n in touching)),
     )
-    for number in reversed(touching[1:]):
+    for number in reversed(touching):
         del runs[number]
-    del runs[touching[0]]
-    _join_at(runs, touching[0], joined)
-
-
-def _join_at(runs: list[_Run], place: int, run: _Run) -> None:
-    """`run` put back at `place`, or joined again if it now touches another run."""
-    if any(other.touches(run) for other in runs):
-        _join(runs, run)
-    else:
-        runs.insert(place, run)
+    runs.insert(touching[0], joined)
