@@ -11,7 +11,7 @@ nginx (`deploy/nginx.conf.template`, rendered into the run directory `.faqbot/se
 balances them: the chat sticks to one replica per client address, the REST API goes to
 the least busy one, questions are rate-limited per client. The replicas' logs go into one
 file, `replicas.log`, each line whole and marked with its replica; feedback logs are shared
-files written under a lock (`bot.feedback`). A replica that exits is started again; Ctrl-C
+files written under a lock (`web.feedback`). A replica that exits is started again; Ctrl-C
 stops everything.
 """
 

@@ -180,7 +180,7 @@ def api_against_in_process(
     in this process, over the seed questions, one question at a time, the two taking turns
     (question by question), so that whatever else the machine does falls on both alike."""
     from bench.serve import serve_app
-    from bot.service import BotService
+    from web.service import BotService
 
     service = BotService(index_dir, REPO / "data")
     service.warm()

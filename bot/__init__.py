@@ -8,9 +8,9 @@
 import threading
 from collections.abc import Sequence
 
-from bot.core import Bot, BotSettings
+from bot.answers import Answer, AnswerKind, Hit
 from bot.inputs import clean_history, clean_question
-from bot.types import Answer, AnswerKind, Hit
+from bot.pipeline import Bot, BotSettings
 from index import build, config, index_exists
 
 __all__ = ["Answer", "AnswerKind", "Bot", "BotSettings", "Hit", "answer", "default_bot"]

@@ -28,9 +28,9 @@ from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
+from bot.answers import Span
 from bot.questions import QuestionKind
 from bot.retrieval import Query, Ranked, coverage
-from bot.types import Span
 from index.calibration import Logistic
 from index.documents import BlockKind
 from index.passages import Passage

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot import compose
+from bot import wording
 from bot.inputs import MAX_HISTORY_TURNS
 from index.analysis import is_stopword
 
@@ -330,7 +330,7 @@ def _standalone(question: str, previous: Resolution | None = None) -> Resolution
 def _with_previous(question: str, previous: Resolution) -> Reading:
     topic = previous.topic[:MAX_TOPIC_PHRASES]
     query = " ".join([question, *previous.carried])
-    return Reading(query, compose.about(topic), question if content_words(question) else "")
+    return Reading(query, wording.about(topic), question if content_words(question) else "")
 
 
 def read(question: str, previous: Resolution | None) -> Resolution:
@@ -342,7 +342,7 @@ def read(question: str, previous: Resolution | None) -> Resolution:
     if how is Dependence.ELLIPSIS:
         frame = with_topic(previous.frame or previous.question, question)
         alone = _standalone(frame)
-        readings = (Reading(frame, compose.read_as(frame)), as_typed)
+        readings = (Reading(frame, wording.read_as(frame)), as_typed)
         return Resolution(question, readings, how, frame, alone.topic, alone.carried)
     contextual = _with_previous(question, previous)
     readings = (contextual,) if how is Dependence.STRONG else (as_typed, contextual)

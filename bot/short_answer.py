@@ -48,8 +48,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from bot.answers import Span
 from bot.questions import QuestionKind, question_kind
-from bot.types import Span
 from index.calibration import Logistic
 
 SHORT_KINDS: frozenset[QuestionKind] = frozenset(

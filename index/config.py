@@ -37,7 +37,7 @@ def model_name() -> str:
 
 BUILD_MEMORY_ENV = "FAQBOT_BUILD_MEMORY_MB"
 DEFAULT_BUILD_MEMORY_MB = 4096
-"""Address space for a build the app starts (`index.isolated`). A build of the bundled
+"""Address space for a build the app starts (`index.build_child`). A build of the bundled
 corpus peaks at 1.7 GB of address space (0.6 GB resident) with either bundled model;
 4 GiB leaves room for a large corpus and stops a runaway one long before it starves the
 app on a machine of 8 GB or more."""

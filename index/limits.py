@@ -100,8 +100,8 @@ MAX_URLS = 1_000
 
 Pages are fetched one after another: a real news page takes some 0.2 to 2 s to fetch and
 extract, so 1,000 pages add up to half an hour of a build, and a list of slow sites up to
-`index.web.PAGE_DEADLINE_SECONDS` each. A longer list is more likely a pasted sitemap than pages an
-editor chose (and `MAX_CORPUS_BYTES` caps their text anyway)."""
+`index.web_pages.PAGE_DEADLINE_SECONDS` each. A longer list is more likely a pasted
+sitemap than pages an editor chose (and `MAX_CORPUS_BYTES` caps their text anyway)."""
 
 MAX_WEB_PAGE_BYTES = 5_000_000
 """A web page larger than 5 MB (as served, or once inflated) is not read.

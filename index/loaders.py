@@ -42,7 +42,7 @@ from index.documents import (
 from index.errors import FaqbotError
 from index.pdf import pdf_text
 from index.structure import structure
-from index.web import FetchedPage, WebFetcher, main_content, url_list
+from index.web_pages import FetchedPage, WebFetcher, main_content, url_list
 from index.word import docx_text
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from filelock import FileLock
 
 from index.analysis import ANALYZER_SETTINGS
+from index.build_lock import turn
 from index.calibration import Calibration
 from index.documents import BlockKind, Skipped
 from index.errors import (
@@ -37,7 +38,6 @@ from index.errors import (
     IndexWriteError,
 )
 from index.passages import ChunkSettings, Passage
-from index.turns import turn
 from index.vectors import VectorSettings, read_vector_index, write_vector_index
 
 FORMAT_VERSION = 2
@@ -335,7 +335,7 @@ def _siblings(link: Path, kind: str) -> Iterator[Path]:
 @contextmanager
 def build_turn(link: Path) -> Iterator[None]:
     """The turn to build the index at `link`, among all processes: one build runs, at most
-    one waits, and a further one gets `BuildBusyError` at once (`index.turns`).
+    one waits, and a further one gets `BuildBusyError` at once (`index.build_lock`).
 
     Where the lock files cannot even be made (read-only, no permission), nothing can be
     written: `IndexWriteError`, as from `write_index`.

@@ -106,8 +106,8 @@ def fake_builder(fake_embedder):
 @pytest.fixture
 def fake_service(small_corpus, tmp_path, fake_embedder, fake_settings, fake_builder):
     """A rebuildable `BotService` over `small_corpus`, with the fake model throughout."""
-    from bot.service import BotService
     from index import build
+    from web.service import BotService
 
     build(small_corpus, tmp_path / "index", embedder=fake_embedder)
     return BotService(

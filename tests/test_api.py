@@ -1,5 +1,5 @@
-"""The REST API (`bot.api`) through httpx against the served app: uvicorn in a thread on
-127.0.0.1, the whole server of `app.make_server` (edge, API, chat), the fake model."""
+"""The REST API (`web.api`) through httpx against the served app: uvicorn in a thread on
+127.0.0.1, the whole server of `web.server.make_server` (edge, API, chat), the fake model."""
 
 import dataclasses
 import json
@@ -17,10 +17,13 @@ import uvicorn
 from openapi_spec_validator import validate
 from prometheus_client.parser import text_string_to_metric_families
 
-import app as web
 from bench.serve import free_port, serve_app
 from bot import BotSettings
-from bot.api import (
+from bot.answers import Answer, Hit
+from conftest import FAKE_CALIBRATION, REPO, SEED, FakeEmbedder
+from index import build
+from index.embedding import Role
+from web.api import (
     FAILED,
     MAX_API_QUESTION_CHARS,
     MAX_SEARCH_HITS,
@@ -29,13 +32,10 @@ from bot.api import (
     WARMING,
     api_router,
 )
-from bot.edge import EdgeLimits
-from bot.feedback import FeedbackLog
-from bot.service import WARM_UP_QUESTION, BotService
-from bot.types import Answer, Hit
-from conftest import FAKE_CALIBRATION, REPO, SEED, FakeEmbedder
-from index import build
-from index.embedding import Role
+from web.feedback import FeedbackLog
+from web.security import EdgeLimits
+from web.server import make_server, warm_up
+from web.service import WARM_UP_QUESTION, BotService
 
 QUESTION = "Was ist Arctic Sentry?"
 
@@ -60,8 +60,8 @@ class WarmingEmbedder(FakeEmbedder):
 
 @contextmanager
 def served(service: BotService, root: Path) -> Iterator[str]:
-    """`app.make_server(service)` served by uvicorn in a thread; yields its base URL."""
-    server = web.make_server(service, FeedbackLog(root / "logs"))
+    """`web.server.make_server(service)` served by uvicorn in a thread; yields its base URL."""
+    server = make_server(service, FeedbackLog(root / "logs"))
     port = free_port()
     config = uvicorn.Config(
         server, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
@@ -259,7 +259,7 @@ def test_health_and_readiness_before_and_after_the_warm_up(tmp_path, http):
     embedder = WarmingEmbedder()
     service = make_service(tmp_path, embedder)
     embedder.gate.clear()  # the model's first query is still running
-    warming = threading.Thread(target=web.warm_up, args=(service,))
+    warming = threading.Thread(target=warm_up, args=(service,))
     with served(service, tmp_path) as url:
         warming.start()
         assert embedder.waiting.wait(10)

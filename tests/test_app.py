@@ -66,7 +66,7 @@ def test_api_reads_a_follow_up_against_the_history_it_is_given(client):
 
 @pytest.mark.parametrize("question", HOSTILE_INPUTS)
 def test_api_survives_hostile_input(client, question):
-    from bot.edge import EdgeLimits
+    from web.security import EdgeLimits
 
     started = time.perf_counter()
     if len(json.dumps(question)) > EdgeLimits().max_body_bytes:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bot import Answer, AnswerKind, Hit
-from bot.chat import answer_messages, highlighted, shown
-from bot.core import BotSettings
-from bot.feedback import FeedbackLog
-from bot.service import BotService
-from bot.sources import source_link
+from bot.pipeline import BotSettings
 from conftest import FAKE_CALIBRATION, converse
+from web.chat_messages import answer_messages, highlighted, shown
+from web.feedback import FeedbackLog
+from web.service import BotService
+from web.sources import source_link
 
 FAKE_SETTINGS = BotSettings(calibration=FAKE_CALIBRATION)
 
@@ -260,7 +260,8 @@ def test_a_torn_last_line_is_cut_before_the_next_append(tmp_path):
     ],
 )
 def test_app_shows_a_damaged_index_and_offers_the_rebuild(service, fake_embedder, damage, tmp_path):
-    from app import AdminHandlers, ChatHandlers
+    from web.admin_page import AdminHandlers
+    from web.chat_page import ChatHandlers
 
     damage(Path(service.index_dir).resolve())
     broken = BotService(

@@ -1,4 +1,4 @@
-"""The edge in front of the app (`bot.edge`): uploads, body sizes and login attempts are
+"""The edge in front of the app (`web.security`): uploads, body sizes and login attempts are
 refused before the app sees them; everything else passes unchanged."""
 
 import pytest
@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from bot.edge import EdgeGuard, EdgeLimits
+from web.security import EdgeGuard, EdgeLimits
 
 
 class Clock:

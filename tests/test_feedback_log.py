@@ -12,8 +12,11 @@ import time
 
 import pytest
 
-import bot.feedback
-from bot.feedback import (
+import web.feedback
+from bot.answers import Answer, AnswerKind, Hit
+from bot.inputs import MAX_QUESTION_CHARS
+from conftest import REPO
+from web.feedback import (
     KEPT_FILES,
     MAX_ID_CHARS,
     FeedbackLog,
@@ -22,9 +25,6 @@ from bot.feedback import (
     log_max_bytes,
     read_records,
 )
-from bot.inputs import MAX_QUESTION_CHARS
-from bot.types import Answer, AnswerKind, Hit
-from conftest import REPO
 
 REPLY = Answer(
     "Ein Blauwal wird bis zu 30 Meter lang. [1]",
@@ -95,8 +95,8 @@ def test_long_user_text_is_cut_before_it_is_written(tmp_path):
 WRITER = """
 import sys, time
 from pathlib import Path
-from bot.feedback import FeedbackLog
-from bot.types import Answer
+from web.feedback import FeedbackLog
+from bot.answers import Answer
 directory, cap, name, count = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 log = FeedbackLog(directory, max_bytes=cap)
 reply = Answer("Ein Blauwal wird bis zu 30 Meter lang. [1]", (), True, 0.9)
@@ -216,11 +216,11 @@ def full_logs(log):
 
 
 BREAKAGES = {
-    "disk-full": (lambda log, mp: mp.setattr(bot.feedback.os, "fsync", fail_with(errno.ENOSPC))),
+    "disk-full": (lambda log, mp: mp.setattr(web.feedback.os, "fsync", fail_with(errno.ENOSPC))),
     "read-only-rotation": (
         lambda log, mp: (
             full_logs(log),
-            mp.setattr(bot.feedback.os, "replace", fail_with(errno.EROFS)),
+            mp.setattr(web.feedback.os, "replace", fail_with(errno.EROFS)),
         )
     ),
     "directory-is-a-file": lambda log, mp: log.directory.write_text("a file"),

@@ -8,12 +8,12 @@ import pytest
 import bot as bot_package
 from bench.dialogues import load_dialogues, score_dialogues
 from bot import Bot, BotSettings
-from bot.compose import ABOUT_PREVIOUS
 from bot.followup import Dependence, dependence, resolve, topic_phrases, with_topic
 from bot.inputs import clean_history
-from bot.service import BotService
+from bot.wording import ABOUT_PREVIOUS
 from conftest import FAKE_CALIBRATION, SEED, write_file
 from index import build
+from web.service import BotService
 
 # ------------------------------------------------------------------ the pure reading
 

@@ -14,13 +14,13 @@ from typing import ClassVar
 import pytest
 
 from bot import Bot
-from bot.chat import sources_html
-from bot.sources import source_label, source_page
 from conftest import REPO, SEED, write_file
 from index import build
 from index.documents import BlockKind
 from index.loaders import load_corpus
 from index.passages import ChunkSettings, split_corpus
+from web.chat_messages import sources_html
+from web.sources import source_label, source_page
 
 DOCUMENTS = REPO / "tests" / "documents"
 MADE_FROM_THE_SEED = ["seed.pdf", "two-columns.pdf", "seed.docx"]

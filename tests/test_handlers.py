@@ -10,11 +10,11 @@ import gradio as gr
 import pytest
 from starlette.testclient import TestClient
 
-import app as web
 from bot import Answer, AnswerKind
-from bot.feedback import FeedbackLog
-from bot.sessions import AnswerRegistry, Conversations
 from conftest import converse
+from web import admin_page, chat_page, server
+from web.feedback import FeedbackLog
+from web.sessions import AnswerRegistry, Conversations
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def feedback(tmp_path):
 
 @pytest.fixture
 def chat(service, feedback):
-    return web.ChatHandlers(service, feedback)
+    return chat_page.ChatHandlers(service, feedback)
 
 
 def like(index: int, liked) -> gr.LikeData:
@@ -154,12 +154,14 @@ def test_a_new_conversation_forgets_the_old_one(chat):
 
 def test_the_conversation_is_kept_by_the_server_as_answer_ids(chat):
     token = None
-    for number in range(web.MAX_TURNS + 3):
+    for number in range(chat_page.MAX_TURNS + 3):
         history, token, records = converse(chat, f"Was kostet die Bahnreform? {number}", token)
     conversation = chat.conversations.answer_ids(token)
-    assert len(conversation) == web.MAX_TURNS  # the oldest turns dropped out
+    assert len(conversation) == chat_page.MAX_TURNS  # the oldest turns dropped out
     questions = [m["content"] for m in history if m["role"] == "user"]
-    assert len(questions) == web.MAX_TURNS and questions[-1].endswith(f"{web.MAX_TURNS + 2}")
+    assert len(questions) == chat_page.MAX_TURNS and questions[-1].endswith(
+        f"{chat_page.MAX_TURNS + 2}"
+    )
     assert all(history[index]["role"] == "assistant" for index in records)
     assert set(records.values()) == set(conversation)
 
@@ -180,23 +182,25 @@ def test_follow_ups_are_read_against_the_earlier_questions(chat, monkeypatch):
 @pytest.mark.parametrize("history", ["Erste?", [1, 2], [None], {"q": "Erste?"}])
 def test_the_api_refuses_a_history_that_is_no_list_of_questions(chat, history):
     reply = chat.api_answer("Was kostet die Bahnreform?", history)
-    assert reply["text"] == web.HISTORY_REFUSED and not reply["answered"]
+    assert reply["text"] == chat_page.HISTORY_REFUSED and not reply["answered"]
 
 
 def test_a_vote_is_logged_at_most_a_few_times_per_answer(chat, feedback):
     _, token, records = converse(chat, "Was kostet die Bahnreform?")
     for liked in [True, False] * 20:
         chat.vote(records, token, like(1, liked))
-    assert len(feedback.votes_path.read_text().splitlines()) == web.MAX_VOTE_CHANGES
+    assert len(feedback.votes_path.read_text().splitlines()) == chat_page.MAX_VOTE_CHANGES
 
 
 def test_a_failing_log_never_breaks_an_answer_and_the_operator_sees_it(service, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     feedback = FeedbackLog(blocker / "logs")  # every write fails
-    history, *_ = converse(web.ChatHandlers(service, feedback), "Wie backe ich einen Apfelkuchen?")
+    history, *_ = converse(
+        chat_page.ChatHandlers(service, feedback), "Wie backe ich einen Apfelkuchen?"
+    )
     assert history[-1]["content"].startswith("Dazu habe ich") and feedback.failures == 1
-    status = web.AdminHandlers(service, feedback).status()
+    status = admin_page.AdminHandlers(service, feedback).status()
     assert "1 Einträge konnten nicht geschrieben werden" in status
 
 
@@ -204,7 +208,7 @@ def test_a_failing_log_never_breaks_an_answer_and_the_operator_sees_it(service, 
 def test_forged_questions_add_nothing_to_the_chat(chat, question):
     before, token, _ = converse(chat, "Was kostet die Bahnreform?")
     assert converse(chat, question, token)[0] == before
-    assert chat.api_answer(question)["text"] == web.QUESTION_REFUSED
+    assert chat.api_answer(question)["text"] == chat_page.QUESTION_REFUSED
 
 
 def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(service, feedback):
@@ -218,7 +222,7 @@ def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(service, fe
         return real_build(data_dir, index_dir, model, on_progress)
 
     service.builder = slow_build
-    admin = web.AdminHandlers(service, feedback)
+    admin = admin_page.AdminHandlers(service, feedback)
     first = admin.rebuild()
     next(first)
     assert started.wait(10)
@@ -242,7 +246,7 @@ def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(service, fe
 def test_operator_pages_exist_only_with_a_password_and_only_after_login(
     service, feedback, password, admin_config
 ):
-    with TestClient(web.make_server(service, feedback, password)) as client:
+    with TestClient(server.make_server(service, feedback, password)) as client:
         assert client.get("/config").status_code == 200
         assert client.get("/admin/config").status_code == admin_config
         assert client.post("/gradio_api/upload", content=b"x").status_code == 403
@@ -259,12 +263,12 @@ def test_operator_pages_exist_only_with_a_password_and_only_after_login(
 def test_the_operator_password_comes_from_the_environment_and_must_be_long(
     monkeypatch, value, outcome
 ):
-    monkeypatch.setenv(web.ADMIN_PASSWORD_ENV, value)
+    monkeypatch.setenv(admin_page.ADMIN_PASSWORD_ENV, value)
     if outcome is ValueError:
         with pytest.raises(ValueError, match="at least 16 characters"):
-            web.admin_password()
+            admin_page.admin_password()
     else:
-        assert web.admin_password() == outcome
+        assert admin_page.admin_password() == outcome
 
 
 def test_forged_answers_are_shown_as_failures_not_raised(service, feedback, monkeypatch):
@@ -272,5 +276,7 @@ def test_forged_answers_are_shown_as_failures_not_raised(service, feedback, monk
         raise RuntimeError("index exploded")
 
     monkeypatch.setattr(service, "answer", broken)
-    reply = web.ChatHandlers(service, feedback).api_answer("Was kostet die Bahnreform?")
-    assert reply["kind"] == AnswerKind.UNAVAILABLE.value and reply["text"] == web.FAILED_MESSAGE
+    reply = chat_page.ChatHandlers(service, feedback).api_answer("Was kostet die Bahnreform?")
+    assert (
+        reply["kind"] == AnswerKind.UNAVAILABLE.value and reply["text"] == chat_page.FAILED_MESSAGE
+    )

@@ -8,9 +8,9 @@ import pytest
 
 import bot as bot_package
 from bot import AnswerKind, Bot
-from bot.service import BotService
 from conftest import converse
 from hostile import BOUND_SECONDS, HOSTILE_INPUTS
+from web.service import BotService
 
 pytestmark = pytest.mark.model
 
@@ -68,8 +68,8 @@ def test_cli(default_index, question, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def handlers(seed_index, real_embedder, tmp_path_factory):
-    from app import ChatHandlers
-    from bot.feedback import FeedbackLog
+    from web.chat_page import ChatHandlers
+    from web.feedback import FeedbackLog
 
     service = BotService(seed_index, embedder=real_embedder)
     return ChatHandlers(service, FeedbackLog(tmp_path_factory.mktemp("logs")))

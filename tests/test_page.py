@@ -6,7 +6,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from bot.page import PAGE_SCRIPT, GermanPage, german_page
+from web.german_locale import PAGE_SCRIPT, GermanPage, german_page
 
 GRADIO_PAGE = (
     b'<!doctype html>\n<html lang="en"\n\tstyle="margin: 0">\n<head><meta charset="utf-8">'

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from bot import AnswerKind, Bot
-from bot.compose import quotes_start
+from bot.wording import quotes_start
 from conftest import REPO, XQUAD
 
 SEED_QUESTIONS = json.loads((REPO / "tests" / "data" / "seed_questions.json").read_text())

@@ -10,10 +10,10 @@ import pytest
 
 from conftest import REPO
 from index import read_manifest
+from index.build_child import BuildFailedError, BuildLimits, build_in_subprocess
+from index.build_lock import BuildBusyError
 from index.config import DEFAULT_MODEL
-from index.isolated import BuildFailedError, BuildLimits, build_in_subprocess
 from index.store import build_turn
-from index.turns import BuildBusyError
 
 SMALL_TEXT = (
     "Bahnreform 2027\n\nDie Bahn plant neue Strecken zwischen Köln und Berlin. "

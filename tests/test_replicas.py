@@ -23,7 +23,6 @@ import pytest
 
 from bench.replicas import Askers, free_ports, replicas_behind_nginx
 from bench.serve import chat_turn
-from bot.service import WARM_UP_QUESTION, BotService, link_target
 from conftest import REPO, write_file
 from index import build, load_index
 from replicas import (
@@ -36,6 +35,7 @@ from replicas import (
     start_nginx,
     stop_nginx,
 )
+from web.service import WARM_UP_QUESTION, BotService, link_target
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 NEEDS_NGINX = pytest.mark.skipif(

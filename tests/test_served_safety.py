@@ -176,7 +176,7 @@ def test_a_forged_conversation_cannot_name_a_server_file(app, http, path):
 
 
 def test_one_vote_per_answer_and_session_and_none_on_answers_of_others(app, http):
-    from bot.feedback import FeedbackLog
+    from web.feedback import FeedbackLog
 
     votes_log = FeedbackLog(app.root / "logs")
     before = votes_log.vote_counts()

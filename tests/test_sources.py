@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from bot import Bot, BotSettings, Hit
-from bot.core import hit_of as core_hit_of
-from bot.sources import (
+from bot.pipeline import hit_of as core_hit_of
+from conftest import FAKE_CALIBRATION, FakeEmbedder, write_file
+from index import ChunkSettings, build, load_index
+from web.sources import (
     HEADERS,
     MAX_SPANS,
     SourceError,
@@ -25,8 +27,6 @@ from bot.sources import (
     source_routes,
     web_url,
 )
-from conftest import FAKE_CALIBRATION, FakeEmbedder, write_file
-from index import ChunkSettings, build, load_index
 
 ARTICLE = (
     "# Bahnreform 2027\n\nDie Bahn plant neue Strecken zwischen Köln und Berlin.\n\n"

@@ -5,10 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot import AnswerKind, Bot
-from bot.service import BotService
 from conftest import REPO
 from index import build
 from index.config import DEFAULT_MODEL, USE_MODEL
+from web.service import BotService
 
 pytestmark = pytest.mark.model
 

@@ -17,11 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from index import limits, web
+from index import limits, web_pages
 from index.documents import BlockKind, FileProblem
 from index.loaders import html_text
 from index.structure import structure
-from index.web import FetchedPage, UrlEntry, WebFetcher, decoded, main_content, url_list
+from index.web_pages import FetchedPage, UrlEntry, WebFetcher, decoded, main_content, url_list
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -263,7 +263,7 @@ def test_one_robots_txt_per_host_and_our_user_agent(serve):
         for path in ("/a", "/b"):
             fetcher.fetch(site.url(path), 1_000_000)
     assert site.paths() == ["/robots.txt", "/a", "/b"]
-    assert {agent for _, agent in site.server.requests} == {web.USER_AGENT}
+    assert {agent for _, agent in site.server.requests} == {web_pages.USER_AGENT}
 
 
 ROBOTS = Page(
@@ -297,7 +297,7 @@ def test_robots_txt_disallows_a_page_or_its_redirect_target(serve, path):
     ids=["server-error", "forbidden", "timed-out"],
 )
 def test_a_robots_txt_that_cannot_be_read_allows(serve, monkeypatch, robots):
-    monkeypatch.setattr(web, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(web_pages, "TIMEOUT_SECONDS", 0.3)
     site = serve({"/robots.txt": robots, "/seite": Page(body=html_page("Seite", ARTICLE))})
     assert fetch(site.url("/seite")).body == html_page("Seite", ARTICLE)
 
@@ -392,7 +392,7 @@ def test_page_larger_than_max_bytes_is_not_downloaded(serve, announced):
 
 
 def test_slow_server_times_out(serve, monkeypatch):
-    monkeypatch.setattr(web, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(web_pages, "TIMEOUT_SECONDS", 0.3)
     site = serve({"/langsam": Page(body=html_page("Langsam", ARTICLE), delay=2.0)})
     assert refusal(site.url("/langsam")) == "could not be fetched (timed out after 0.3 s)"
 
@@ -408,7 +408,7 @@ def test_slow_server_times_out(serve, monkeypatch):
     ids=["drip", "late-headers", "trickled-headers", "endless-1xx"],
 )
 def test_slow_server_is_cut_at_the_page_deadline(serve, monkeypatch, page):
-    monkeypatch.setattr(web, "PAGE_DEADLINE_SECONDS", 1.0)
+    monkeypatch.setattr(web_pages, "PAGE_DEADLINE_SECONDS", 1.0)
     site = serve({"/tropf": page, "/danach": Page(body=html_page("Danach", ARTICLE))})
     with WebFetcher() as fetcher:
         started = time.monotonic()
@@ -539,9 +539,9 @@ def test_gzip_bomb_is_inflated_only_up_to_the_cap(serve, bombed):
 def resolving(monkeypatch: pytest.MonkeyPatch, name: str, address: str) -> None:
     """Let `name` resolve to `address` in the redirect check (httpx still connects to the
     real one), as DNS would for a public or intranet host."""
-    real = web._addresses
+    real = web_pages._addresses
     fake = [ipaddress.ip_address(address)]
-    monkeypatch.setattr(web, "_addresses", lambda host: fake if host == name else real(host))
+    monkeypatch.setattr(web_pages, "_addresses", lambda host: fake if host == name else real(host))
 
 
 @pytest.mark.parametrize(

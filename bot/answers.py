@@ -75,7 +75,7 @@ class Answer:
     ("12. Februar 2026"), verbatim; empty when there is none the bot is sure of."""
     short_span: Span = (0, 0)
     """Where `short` stands in the first quote: the quoted text before the first marker,
-    after the context prefix if there is one (`compose.quotes_start`)."""
+    after the context prefix if there is one (`wording.quotes_start`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {

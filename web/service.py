@@ -19,21 +19,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.compose import UNAVAILABLE
-from bot.core import Bot, BotSettings
+from bot.answers import Answer, AnswerKind
 from bot.inputs import clean_history, clean_question
-from bot.types import Answer, AnswerKind
+from bot.pipeline import Bot, BotSettings
+from bot.wording import UNAVAILABLE
 from index import Manifest, config, read_manifest
+from index.build_child import Progress, build_in_subprocess
+from index.build_lock import turn
 from index.embedding import Embedder, load_embedder
 from index.errors import FaqbotError
-from index.isolated import Progress, build_in_subprocess
-from index.turns import turn
 
 log = logging.getLogger("faqbot.service")
 
 Builder = Callable[[Path, Path, str, Progress], Manifest]
 """Builds (data directory, index directory, model, progress callback) and returns the new
-manifest. The app's builder is a child process (`index.isolated`); tests hand in one that
+manifest. The app's builder is a child process (`index.build_child`); tests hand in one that
 builds in-process with a fake model."""
 
 
@@ -252,7 +252,7 @@ class BotService:
     def rebuild(self) -> Manifest:
         """Rebuild from the data directory with the builder and switch to the new index.
 
-        Builds take turns (`index.turns`) within this service and across processes alike:
+        Builds take turns (`index.build_lock`) within this service and across processes alike:
         `BuildBusyError` when one runs and another waits. The new bot answers the warm-up
         question before it is swapped in. On failure the current bot stays in service and
         the error is raised.

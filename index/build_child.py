@@ -79,7 +79,7 @@ def build_in_subprocess(
     limits = limits or BuildLimits()
 
     command = [
-        sys.executable, "-m", "index.isolated", str(limits.memory_bytes), "build",
+        sys.executable, "-m", "index.build_child", str(limits.memory_bytes), "build",
         "--data", str(data_dir.resolve()), "--out", str(out_dir.absolute()), "--model", model,
     ]  # fmt: skip
     child = subprocess.Popen(
@@ -107,7 +107,7 @@ def build_in_subprocess(
 
 
 def limited_main(argv: list[str]) -> int:
-    """`python -m index.isolated BYTES build …`: the command line under a memory limit."""
+    """`python -m index.build_child BYTES build …`: the command line under a memory limit."""
     memory_bytes, *command = argv
     resource.setrlimit(resource.RLIMIT_AS, (int(memory_bytes), int(memory_bytes)))
     from index.__main__ import main

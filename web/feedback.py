@@ -31,8 +31,8 @@ from typing import Any
 
 from filelock import FileLock
 
+from bot.answers import Answer
 from bot.inputs import MAX_QUESTION_CHARS
-from bot.types import Answer
 from index.config import whole_number
 
 log = logging.getLogger("faqbot.feedback")

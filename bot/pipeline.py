@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import compose, followup
+from bot import followup, wording
+from bot.answers import Answer, AnswerKind, Hit
 from bot.confidence import FEATURES, Evidence, confidence, gather_evidence
 from bot.extraction import (
     FOLLOW_FEATURES,
@@ -28,7 +29,6 @@ from bot.inputs import MAX_QUESTION_CHARS, Question, clean_history, clean_questi
 from bot.language import language_guess
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
 from bot.short_answer import short_answer
-from bot.types import Answer, AnswerKind, Hit
 from index import config, limits
 from index.calibration import Calibration, calibration_for, fit_hint
 from index.embedding import Embedder, Role, load_embedder
@@ -178,9 +178,9 @@ class Bot:
         max_chars = self.settings.max_question_chars
         cleaned = clean_question(question, max_chars)
         earlier = [q.text for q in clean_history(history, max_chars) if self._sets_topic(q)]
-        notices = (compose.TRUNCATED_NOTICE.format(limit=max_chars),) if cleaned.truncated else ()
+        notices = (wording.TRUNCATED_NOTICE.format(limit=max_chars),) if cleaned.truncated else ()
         if cleaned.is_empty:
-            return Answer(compose.EMPTY_HINT, (), False, 0.0, AnswerKind.HINT)
+            return Answer(wording.EMPTY_HINT, (), False, 0.0, AnswerKind.HINT)
         if cleaned.is_greeting:
             return self._greeting(cleaned)
         if earlier:
@@ -188,7 +188,7 @@ class Bot:
         else:
             reply = self._answer(cleaned.text)
         if notices:
-            return replace(reply, text=compose.with_notices(reply.text, notices), notices=notices)
+            return replace(reply, text=wording.with_notices(reply.text, notices), notices=notices)
         return reply
 
     @staticmethod
@@ -214,7 +214,7 @@ class Bot:
         if not reading.context:
             return reply
         return replace(
-            reply, text=compose.in_context(reading.context, reply.text), context=reading.context
+            reply, text=wording.in_context(reading.context, reply.text), context=reading.context
         )
 
     def _answer(self, text: str, sentences_for: str = "") -> Answer:
@@ -230,7 +230,7 @@ class Bot:
         if sure < self.settings.answer_threshold:
             suggestions = self.related_questions(query, ranked)
             return Answer(
-                compose.decline(suggestions),
+                wording.decline(suggestions),
                 (),
                 False,
                 sure,
@@ -241,7 +241,7 @@ class Bot:
         if faq_match:
             hit = hit_of(self.content.passages[best], ranked.fused[0])
             hit = replace(hit, quoted=((0, len(hit.text)),))
-            reply = Answer(compose.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
+            reply = Answer(wording.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
             return self._with_short(reply, sentences_for or text, hit.text)
         if sentences_for:
             judged = self._judged(self._query(sentences_for), ranked)
@@ -254,7 +254,7 @@ class Bot:
         score_of = dict(zip(ranked.rows.tolist(), ranked.fused.tolist(), strict=True))
         passages = self.content.passages
         hits = [hit_of(passages[q.row], score_of[q.row]) for q in chosen]
-        markers = compose.cite(hits)
+        markers = wording.cite(hits)
         quoted: dict[str, list[tuple[int, int]]] = {}
         for quote, hit in zip(chosen, hits, strict=True):
             quoted.setdefault(hit.passage_id, []).append(quote.span)
@@ -266,7 +266,7 @@ class Bot:
             (hit.text[q.span[0] : q.span[1]], markers[hit.passage_id])
             for q, hit in zip(chosen, hits, strict=True)
         ]
-        reply = Answer(compose.quote(lines), citations, True, sure, AnswerKind.ANSWER)
+        reply = Answer(wording.quote(lines), citations, True, sure, AnswerKind.ANSWER)
         if not chosen:
             return reply
         best, first = judged[0].candidate.span, chosen[0].span[0]  # the first quote holds it
@@ -313,5 +313,5 @@ class Bot:
         return list(dict.fromkeys(p.title for p in self.content.passages))
 
     def _greeting(self, cleaned: Question) -> Answer:
-        text = compose.greeting(self.titles(), self.example_questions(1), cleaned.is_thanks)
+        text = wording.greeting(self.titles(), self.example_questions(1), cleaned.is_thanks)
         return Answer(text, (), True, 1.0, AnswerKind.GREETING)

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from bot.types import Answer
+from bot.answers import Answer
 
 DEFAULT_CAPACITY = 5000
 """A question is at most 1,000 characters and an answer cites a few capped passages: 5,000

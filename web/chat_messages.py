@@ -14,9 +14,9 @@ import re
 from html import escape
 from typing import Any
 
-from bot.compose import quotes_start
-from bot.sources import source_label, source_link, web_url
-from bot.types import Answer, Hit
+from bot.answers import Answer, Hit
+from bot.wording import quotes_start
+from web.sources import source_label, source_link, web_url
 
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _REFERENCE = re.compile(r"&(?=[A-Za-z#])")

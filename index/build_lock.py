@@ -2,7 +2,7 @@
 
 Between processes the locks are files (`index.store.build_turn`), so the rule holds for
 the app's rebuilds, `python -m index build` and Python callers alike; within the app they
-are thread locks (`bot.service`).
+are thread locks (`web.service`).
 A queue of waiting builds would only rebuild the same data again and again: the one
 waiting build already picks up every change made meanwhile.
 """

@@ -95,7 +95,7 @@ def _url_refusal(url: str) -> str | None:
     if len(url) > MAX_URL_CHARS:
         return (
             f"URL of {len(url):,} characters is longer than the cap of {MAX_URL_CHARS:,} "
-            "(index.web.MAX_URL_CHARS)"
+            "(index.web_pages.MAX_URL_CHARS)"
         )
     if any(char.isspace() for char in url):
         return "not one URL (contains white space)"

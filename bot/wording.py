@@ -3,7 +3,7 @@
 Quoted sentences are never changed; everything the bot says in its own words is here.
 """
 
-from bot.types import Hit
+from bot.answers import Hit
 
 NOTHING_FOUND = "Dazu habe ich in meinen Quellen leider nichts gefunden."
 TRY_THESE = "Vielleicht hilft Ihnen eine dieser Fragen weiter:"

@@ -4,7 +4,7 @@ Scripts and other services ask questions here without speaking Gradio's queue pr
 and a load balancer or monitoring reads health, readiness, status and metrics. Requests
 and responses are pydantic models, so the OpenAPI schema at `/api/openapi.json` (browsable
 at `/api/docs`) is exact; every refusal is JSON with a German `detail`, which a client can
-show its users as it is. Bodies are bounded by the edge (`bot.edge`, 64 KiB) before any of
+show its users as it is. Bodies are bounded by the edge (`web.security`, 64 KiB) before any of
 this reads them.
 
 Answering is CPU-bound and synchronous: the endpoints are plain functions, which FastAPI
@@ -37,11 +37,11 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.core import Bot
-from bot.edge import ASGIApp, Message, Receive, Scope, Send
+from bot.answers import Answer, AnswerKind
 from bot.inputs import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
-from bot.service import BotService, Status
-from bot.types import Answer, AnswerKind
+from bot.pipeline import Bot
+from web.security import ASGIApp, Message, Receive, Scope, Send
+from web.service import BotService, Status
 
 log = logging.getLogger("faqbot.api")
 
@@ -140,7 +140,7 @@ class SearchRequest(Strict):
 
 
 class HitResponse(BaseModel):
-    """A passage, with everything a citation needs (`bot.types.Hit`, field for field)."""
+    """A passage, with everything a citation needs (`bot.answers.Hit`, field for field)."""
 
     doc_id: str
     text: str
@@ -161,7 +161,7 @@ class HitResponse(BaseModel):
 
 
 class AnswerResponse(BaseModel):
-    """A German answer (`bot.types.Answer.to_json`, as the chat's `/answer` gives it)."""
+    """A German answer (`bot.answers.Answer.to_json`, as the chat's `/answer` gives it)."""
 
     text: str = Field(description="The answer; each quoted sentence is followed by [n].")
     answered: bool = Field(description="Whether the sources answer the question.")

@@ -37,7 +37,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from bot.types import Hit, Span
+from bot.answers import Hit, Span
 from index.documents import BlockKind
 from index.passages import Passage
 from index.store import IndexContent

@@ -1,0 +1,289 @@
+"""The public chat page: its Gradio layout and the handlers of its events.
+
+Each handler bounds its input, calls the library through `BotService`, and presents the
+answer with `web.chat_messages`; the conversation lives on the server (`web.sessions`).
+"""
+
+import logging
+from typing import Any
+
+import gradio as gr
+
+from bot.answers import Answer, AnswerKind
+from bot.inputs import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, clean_question
+from web.chat_messages import THINKING_MESSAGE, answer_messages, shown, user_message
+from web.feedback import FeedbackLog
+from web.service import BotService
+from web.sessions import AnswerRegistry, Conversations
+
+log = logging.getLogger("faqbot.chat")
+
+CHAT_CONCURRENCY = 8
+"""Answers take milliseconds on the CPU; 8 at once keeps both cores busy while a slow one
+(a cold cache, a long question) does not hold up the rest."""
+QUEUE_SIZE = 256
+"""Beyond this many waiting requests, new ones are refused at once instead of piling up."""
+SESSIONS = 2000
+"""Page sessions whose state Gradio keeps (its default: 10,000). A session holds the
+chat as last shown, up to ~300 KB for a long conversation; a page whose session was
+dropped finds its conversation again on reload (the browser keeps its token)."""
+MAX_TURNS = 30
+"""Questions and answers a conversation shows; older ones drop out of it."""
+MAX_VOTE_CHANGES = 5
+"""Votes and retractions a session may log per answer: a change of mind is feedback, a
+hundred are an attempt to push real votes out of the rotating log."""
+CSS = """
+.faqbot-source { margin: .4em 0 .8em; }
+.faqbot-source mark { background: #fde68a; color: inherit; padding: 0 .1em; }
+#chat button.icon-button { min-width: 24px; min-height: 24px; }
+#chat .thought-group .title { min-height: 24px; }
+#chat .thought-group .title .arrow { display: none; }
+#chat .thought-group .title::before { content: "▸" / ""; margin-right: .4em; }
+#chat .thought-group .title.expanded::before { content: "▾" / ""; }
+#chat .message-buttons-right, #chat .message-buttons-left { gap: 4px; }
+#send { --button-primary-background-fill: #9a3412;
+        --button-primary-background-fill-hover: #7c2d12; }
+#chat .message-buttons button[aria-label*="kopier"] { order: -2; }
+#chat .message-buttons button[aria-label="Hilfreich"],
+#chat .message-buttons button[aria-label="Als hilfreich bewertet"] { order: -1; }
+#chat .message a { display: inline-block; min-width: 24px; min-height: 24px; }
+#counter { text-align: right; font-size: .85em; margin-top: -.4em; }
+"""
+"""Tap targets of at least 24 px, 👍 shown before 👎 (Gradio writes them the other way
+round), the "Quellen" toggle without Gradio's unnamed nested arrow button, and colours
+with enough contrast."""
+FAILED_MESSAGE = (
+    "Entschuldigung, bei dieser Frage ist ein Fehler aufgetreten. "
+    "Bitte versuchen Sie es noch einmal oder formulieren Sie die Frage anders."
+)
+
+History = list[dict[str, Any]]
+Records = dict[int, str]
+"""Which chat message shows which answer (message index → answer id)."""
+
+VOTES = {True: "up", False: "down", "": None}
+"""Gradio's like data: True for 👍, False for 👎, "" when a vote is taken back; one of
+`MISSING` when the 👎 menu's reason is chosen."""
+MISSING = ("Falsche Antwort", "Unvollständig", "Quelle passt nicht", "Unverständlich")
+"""What a 👎 may say was missing: the chat's feedback menu offers them after 👍 and 👎."""
+UNVOTABLE = {AnswerKind.GREETING, AnswerKind.HINT, AnswerKind.UNAVAILABLE}
+"""Replies that answer nothing from the sources: there is nothing to judge."""
+THANKS = "Danke für Ihre Rückmeldung!"
+QUESTION_REFUSED = "Die Frage muss ein Text sein."
+HISTORY_REFUSED = "Der Verlauf (history) muss eine Liste der früheren Fragen sein."
+
+
+def bounded(question: Any) -> Any:
+    """A question cut to twice the documented length before anything else sees it: enough
+    for cleaning to notice it was too long and say so in the answer, which reads, shows,
+    logs and remembers at most `MAX_QUESTION_CHARS` of it."""
+    return question[: 2 * MAX_QUESTION_CHARS] if isinstance(question, str) else question
+
+
+class ChatHandlers:
+    """The public chat's event handlers: each bounds its input, calls the library, presents.
+
+    A conversation lives on the server (`Conversations`: its answer ids; `AnswerRegistry`:
+    the answers) under an unguessable token, which is all the page keeps, in the browser's
+    storage, so that a reload finds it again. The page's copy of the chat is never read
+    back: nothing a visitor sends is taken for part of the conversation.
+    """
+
+    def __init__(
+        self,
+        service: BotService,
+        feedback: FeedbackLog,
+        answers: AnswerRegistry | None = None,
+        conversations: Conversations | None = None,
+    ) -> None:
+        self.service = service
+        self.feedback = feedback
+        self.answers = answers or AnswerRegistry(max_vote_changes=MAX_VOTE_CHANGES)
+        self.conversations = conversations or Conversations(turns=MAX_TURNS)
+
+    def rendered(self, token: str | None) -> tuple[History, Records]:
+        """The chat messages of a conversation, and which message shows which answer;
+        answers the server has forgotten drop out."""
+        history: History = []
+        records: Records = {}
+        for answer_id in self.conversations.answer_ids(token):
+            given = self.answers.given(token or "", answer_id)
+            if given is None:
+                continue
+            history.append(user_message(given.question))
+            for message in answer_messages(given.reply):
+                records[len(history)] = answer_id
+                history.append(message)
+        return history, records
+
+    def _questions(self, token: str | None) -> list[str]:
+        """The conversation's earlier questions, oldest first, for reading a follow-up."""
+        given = (self.answers.given(token or "", a) for a in self.conversations.answer_ids(token))
+        return [g.question for g in given if g is not None][-MAX_HISTORY_TURNS:]
+
+    def _reply(self, question: Any, history: list[str]) -> Answer:
+        try:
+            return self.service.answer(question, history=history)
+        except Exception:  # the visitor gets a German message, the operator the traceback
+            log.exception("answering failed")
+            return Answer(FAILED_MESSAGE, (), False, 0.0, AnswerKind.UNAVAILABLE)
+
+    def restore(self, stored: Any) -> tuple[History, str | None, Records]:
+        """On page load: the conversation the browser's stored token names, if the server
+        still has it; any other stored value is no conversation."""
+        token = stored if self.conversations.known(stored) else None
+        history, records = self.rendered(token)
+        return history, token, records
+
+    def ask(self, question: Any, token: str | None) -> tuple[History, str, str | None, Any]:
+        """The question shown at once, with the answer pending; empty input adds nothing.
+        Returns (chat, cleared input, token, the question to answer or None)."""
+        history, _ = self.rendered(token)
+        question = bounded(question)
+        if not isinstance(question, str) or clean_question(question).is_empty:
+            return history, "", token, None
+        shown = clean_question(question).text
+        return [*history, user_message(shown), THINKING_MESSAGE], "", token, question
+
+    def respond(self, pending: Any, token: str | None) -> tuple[History, Records, str | None, None]:
+        """Answer the pending question in its conversation (follow-ups read against the
+        earlier questions) and show the conversation with it. A conversation starts with
+        its first answer, so questions that are never answered create none; a question is
+        answered once (the pending one is cleared). Returns (chat, records, token, None)."""
+        if not isinstance(pending, str):
+            return (*self.rendered(token), token, None)
+        if not self.conversations.known(token):
+            token = self.conversations.start()
+        reply = self._reply(pending, self._questions(token))
+        shown = clean_question(pending).text
+        if reply.kind is AnswerKind.DECLINED:
+            self.feedback.declined(shown, reply)
+        self.conversations.add(token, self.answers.remember(token, shown, reply))
+        return (*self.rendered(token), token, None)
+
+    def ask_example(
+        self, token: str | None, data: gr.SelectData
+    ) -> tuple[History, str, str | None, Any]:
+        value = data.value.get("text") if isinstance(data.value, dict) else None
+        return self.ask(value, token)
+
+    def ask_option(
+        self, token: str | None, data: gr.SelectData
+    ) -> tuple[History, str, str | None, Any]:
+        return self.ask(data.value, token)
+
+    def new_conversation(self, token: str | None) -> tuple[History, None, Records]:
+        """The "Neues Gespräch" button: the server forgets the conversation, the page
+        starts empty."""
+        self.conversations.end(token)
+        return [], None, {}
+
+    def vote(self, records: Records, token: str | None, data: gr.LikeData) -> None:
+        """Log a vote (with what was missing, if given), a changed vote or a retraction,
+        once per change and at most `MAX_VOTE_CHANGES` times per answer, only on an
+        answer this server gave to this conversation, and never on greetings and hints."""
+        index = data.index if isinstance(data.index, int) else None
+        if isinstance(data.index, list | tuple) and data.index:
+            index = data.index[0]
+        answer_id = (records or {}).get(index) if isinstance(index, int) else None
+        given = self.answers.given(token or "", answer_id) if answer_id else None
+        liked = data.liked if isinstance(data.liked, bool | str) else None
+        if given is None or given.reply.kind in UNVOTABLE or liked not in (*VOTES, *MISSING):
+            return
+        vote, reason = (VOTES[liked], None) if liked in VOTES else ("down", liked)
+        if not self.answers.take_vote(token or "", answer_id, vote, reason is not None):
+            return
+        logged = self.feedback.vote(
+            token or "", answer_id, given.question, given.reply, vote, reason
+        )
+        if logged and vote is not None:
+            gr.Info(THANKS)
+
+    def api_answer(self, question: str, history: list[str] | None = None) -> dict:
+        """Answer a German (or English) question from the sources, with citations;
+        `history`: the conversation's earlier questions, oldest first, for follow-ups."""
+        earlier = [] if history is None else history
+        if not isinstance(question, str):
+            return Answer(QUESTION_REFUSED, (), False, 0.0, AnswerKind.HINT).to_json()
+        if not isinstance(earlier, list) or not all(isinstance(q, str) for q in earlier):
+            return Answer(HISTORY_REFUSED, (), False, 0.0, AnswerKind.HINT).to_json()
+        kept = [bounded(q) for q in earlier[-MAX_HISTORY_TURNS:]]
+        return self._reply(bounded(question), kept).to_json()
+
+
+COUNTER_JS = f"(text) => `${{[...(text || '')].length}} / {MAX_QUESTION_CHARS} Zeichen`"
+"""The input's counter, updated in the browser as the visitor types and when it is cleared."""
+
+
+def corpus_name(titles: list[str]) -> str:
+    """What the page says it knows about: the corpus's titles, the first two named."""
+    if not titles:
+        return "die Dokumente"
+    named = " und ".join(f"„{title}“" for title in titles[:2])
+    return named + (f" und {len(titles) - 2} weitere" if len(titles) > 2 else "")
+
+
+def chat_app(handlers: ChatHandlers, examples: tuple[str, ...], titles: list[str]) -> gr.Blocks:
+    """The public page: the chat, and the `/answer` API endpoint. Nothing else."""
+    corpus = corpus_name(titles)
+    with gr.Blocks(title=f"Fragen zu {corpus}") as app:
+        gr.HTML(
+            f"<h1>Fragen zu {shown(corpus)}</h1><p>Ich antworte mit Zitaten aus den Quellen "
+            "und verlinke jede Stelle, die ich zitiere.</p>",
+            elem_id="header",
+        )
+        chatbot = gr.Chatbot(
+            label="Unterhaltung",
+            show_label=False,
+            elem_id="chat",
+            height=None,
+            autoscroll=True,
+            placeholder="Stellen Sie eine Frage, oder wählen Sie ein Beispiel.",
+            examples=[{"text": question} for question in examples],
+            feedback_options=("Like", "Dislike", *MISSING),
+            render_markdown=False,
+            sanitize_html=True,
+            latex_delimiters=[],
+            buttons=["copy"],
+        )
+        token, records, pending = gr.State(None), gr.State({}), gr.State()
+        stored = gr.BrowserState(None, storage_key="faqbot-conversation")
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(
+                label="Ihre Frage", show_label=False, placeholder="Ihre Frage …",
+                elem_id="question", scale=5, max_lines=4, max_length=MAX_QUESTION_CHARS,
+            )  # fmt: skip
+            send = gr.Button("Fragen", variant="primary", elem_id="send", scale=1, min_width=90)
+        with gr.Row():
+            new = gr.Button("Neues Gespräch", elem_id="new", size="sm", scale=0, min_width=150)
+            counter = gr.HTML(f"0 / {MAX_QUESTION_CHARS} Zeichen", elem_id="counter")
+
+        # Every event goes through the queue (bounded in size); the quick ones, which only
+        # show what the server has, by their own 8 at a time, so answers never wait on them.
+        quick = {
+            "api_visibility": "private", "show_progress": "hidden",
+            "concurrency_limit": CHAT_CONCURRENCY, "concurrency_id": "quick",
+        }  # fmt: skip
+        chat = {**quick, "concurrency_id": "answer"}
+        for trigger, handler, inputs in (
+            (question.submit, handlers.ask, [question, token]),
+            (send.click, handlers.ask, [question, token]),
+            (chatbot.example_select, handlers.ask_example, [token]),
+            (chatbot.option_select, handlers.ask_option, [token]),
+        ):
+            trigger(handler, inputs, [chatbot, question, token, pending], **quick).then(
+                handlers.respond, [pending, token], [chatbot, records, token, pending], **chat
+            ).then(lambda kept: kept, token, stored, **quick)
+        question.change(None, question, counter, js=COUNTER_JS, queue=False, **quick)
+        for trigger in (new.click, chatbot.clear):  # Gradio's own 🗑 does the same
+            trigger(handlers.new_conversation, token, [chatbot, token, records], **quick).then(
+                lambda: None, None, stored, **quick
+            )
+        chatbot.like(handlers.vote, [records, token], None, **quick)
+        app.load(handlers.restore, stored, [chatbot, token, records], **quick)
+        gr.api(
+            handlers.api_answer, api_name="answer", concurrency_limit=CHAT_CONCURRENCY,
+            concurrency_id="answer",
+        )  # fmt: skip
+    app.state_session_capacity = SESSIONS
+    return app.queue(max_size=QUEUE_SIZE, api_open=False)  # every call goes through the queue

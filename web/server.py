@@ -1,0 +1,135 @@
+"""faqbot's web server: the public chat at `/`, the documents it cites at `/quelle/…`
+(`web.sources`), the operators' page at `/admin`.
+
+`python app.py` (or `make run`) serves http://127.0.0.1:7860; GRADIO_SERVER_NAME and
+GRADIO_SERVER_PORT change host and port. The chat's answer function is also an API
+endpoint: `gradio_client.Client(url).predict("Frage", api_name="/answer")`; beside the
+chat, a plain REST API (`web.api`: `/api/answer`, `/api/search`, health, readiness,
+status, docs at `/api/docs`) and Prometheus metrics at `/metrics`.
+
+The chat page has no administration at all: index status and rebuilds live on a second
+Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's login,
+which the server checks on every one of its routes. Every request first passes the edge
+(`web.security`): no uploads, bounded bodies, rate-limited logins; Gradio's pages are served
+German whatever the browser's language (`web.german_locale`).
+"""
+
+import logging
+import os
+import threading
+import time
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from index import config
+from web.admin_page import AdminHandlers, admin_app, admin_password, operator_check
+from web.api import API_DOCUMENTATION, API_PREFIX, install_api
+from web.chat_page import CSS, ChatHandlers, chat_app
+from web.feedback import FeedbackLog
+from web.german_locale import TRANSLATIONS, GermanPage
+from web.security import EdgeGuard
+from web.service import BotService
+from web.sources import source_routes
+
+log = logging.getLogger("faqbot.app")
+
+TRUSTED_PROXIES_ENV = "FAQBOT_TRUSTED_PROXIES"
+FOLLOW_SECONDS_ENV = "FAQBOT_FOLLOW_SECONDS"
+FOLLOW_SECONDS = 2.0
+"""How often the app looks whether the index link names a new version (built by `/admin`
+of any replica or by `python -m index build`): a readlink, nothing more, so often is cheap."""
+
+if config.model_name() in config.BUNDLED_MODELS:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a bundled model never needs the network
+
+
+def make_server(service: BotService, feedback: FeedbackLog, password: str | None = None) -> FastAPI:
+    """One server: the edge in front, the REST API, the operators' page (if a password is
+    set), the chat."""
+    # The API's docs page with its scripts served from here: the intranet may have no CDN.
+    server = FastAPIOffline(**API_DOCUMENTATION, static_url=f"{API_PREFIX}/docs-assets")
+    install_api(server, service)  # before the chat's mount at "/", which takes every path
+    shared = {"show_error": False, "footer_links": [], "css": CSS}
+    mounted = []
+    if password is not None:
+        admin = admin_app(AdminHandlers(service, feedback))
+        gr.mount_gradio_app(
+            server, admin, path="/admin", auth=operator_check(password),
+            auth_message="Anmeldung für den Betrieb", **shared,
+        )  # fmt: skip
+        mounted.append(admin)
+    bot = service.bot
+    examples, titles = (bot.example_questions(4), bot.titles()) if bot else ((), [])
+    chat = chat_app(ChatHandlers(service, feedback), examples, titles)
+    server.include_router(
+        source_routes(lambda: (bot := service.bot) and bot.content), include_in_schema=False
+    )
+    german = gr.I18n(**dict.fromkeys(("de", "en"), TRANSLATIONS))
+    gr.mount_gradio_app(server, chat, "/", i18n=german, run_history=False, **shared)
+    for blocks in (*mounted, chat):
+        # Gradio checks file paths in inputs only once an app counts as launched, which
+        # `launch()` sets and mounting does not: without it, a forged input could name any
+        # file of the server to be copied into Gradio's cache and served.
+        blocks.has_launched = True
+    server.add_middleware(GermanPage)
+    server.add_middleware(EdgeGuard)
+    return server
+
+
+def warm_up(service: BotService) -> None:
+    """Answer one question in the background, so that the server reports ready
+    (`/api/ready`) only once a whole answer has run on the loaded bot; it serves meanwhile."""
+    started = time.perf_counter()
+    try:
+        if service.warm():
+            log.info("ready after a warm-up of %.2f s", time.perf_counter() - started)
+    except Exception:  # not ready then: the load balancer keeps away, the log says why
+        log.exception("warm-up failed")
+
+
+def trusted_proxies() -> list[str]:
+    """`$FAQBOT_TRUSTED_PROXIES`: the addresses of the proxies in front (nginx), whose
+    X-Forwarded-For names the client; none by default."""
+    value = os.environ.get(TRUSTED_PROXIES_ENV, "")
+    return [address.strip() for address in value.split(",") if address.strip()]
+
+
+def follow_seconds() -> float:
+    """`$FAQBOT_FOLLOW_SECONDS`, else `FOLLOW_SECONDS`; refused at start if not positive."""
+    value = os.environ.get(FOLLOW_SECONDS_ENV) or str(FOLLOW_SECONDS)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise SystemExit(f"{FOLLOW_SECONDS_ENV} must be a positive number of seconds, got {value}")
+    return seconds
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    service = BotService()
+    server = make_server(service, FeedbackLog(), admin_password())
+    threading.Thread(target=warm_up, args=(service,), name="warm-up", daemon=True).start()
+    follow = (follow_seconds(), threading.Event())
+    threading.Thread(target=service.follow, args=follow, name="follow", daemon=True).start()
+    host = os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    log.info("serving http://%s:%d/", host, port)
+    started = time.perf_counter()
+    # X-Forwarded-For is read only from the proxies named: from anyone else, a client could
+    # name any address and escape the login limit.
+    proxies = trusted_proxies()
+    uvicorn.run(
+        server, host=host, port=port, log_level="warning",
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        timeout_graceful_shutdown=5,  # open event streams must not keep a stopping app alive
+    )  # fmt: skip
+    log.info("stopped after %.0f s", time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()
