@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from index import config, index_exists
+from index import index_exists
+from index.settings import Settings, SettingsError
 
 REPO = Path(__file__).resolve().parent
 TEMPLATE = REPO / "deploy" / "nginx.conf.template"
@@ -259,10 +260,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def serve(layout: Layout, run_dir: Path) -> None:
-    if not index_exists(config.index_dir()):
+def serve(layout: Layout, run_dir: Path, settings: Settings) -> None:
+    if not index_exists(settings.index_dir):
         raise ServeError(
-            f"no index at {config.index_dir()}: replicas never build; run `make index` "
+            f"no index at {settings.index_dir}: replicas never build; run `make index` "
             "(or `python -m index build`) first"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -310,8 +311,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if arguments.print_nginx_config:
             print(nginx_config(layout, RUN_DIR.resolve(), TEMPLATE.read_text()), end="")
             return
-        serve(layout, RUN_DIR)
-    except ServeError as error:
+        serve(layout, RUN_DIR, Settings())
+    except (ServeError, SettingsError) as error:
         raise SystemExit(f"error: {error}") from None
 
 

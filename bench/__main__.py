@@ -50,8 +50,8 @@ from bot.fusion import FusionMethod
 from bot.questions import question_kind
 from bot.short_answer import SHORT_KINDS, best_score
 from index import build
-from index.config import DEFAULT_MODEL, USE_MODEL
 from index.embedding import Embedder, Role, load_embedder
+from index.settings import DEFAULT_MODEL, USE_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_QUESTIONS = REPO / "tests" / "data" / "seed_questions.json"
@@ -428,14 +428,14 @@ def main(argv: list[str] | None = None) -> int:
         help="a quarter of the questions, corpora of 1k and 5k passages, one cold start",
     )  # fmt: skip
     parser.add_argument("--report", type=Path, help="write the tables here too "
-                        "(default: docs/benchmarks.md, not with --quick)")  # fmt: skip
+                        "(default: docs/benchmark-report.md, not with --quick)")  # fmt: skip
     parser.add_argument("--plot", type=Path, help="scale plot (default: docs/scale.png, "
                         "not with --quick)")  # fmt: skip
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"comma-separated, of {', '.join(SECTIONS)}")  # fmt: skip
     args = parser.parse_args(argv)
     sections = set(args.sections.split(","))
-    report_path = args.report or (None if args.quick else REPO / "docs" / "benchmarks.md")
+    report_path = args.report or (None if args.quick else REPO / "docs" / "benchmark-report.md")
     plot_path = args.plot or (None if args.quick else REPO / "docs" / "scale.png")
     started = time.perf_counter()
     models = {name: RememberingEmbedder(load_embedder(name)) for name in (DEFAULT_MODEL, USE_MODEL)}

@@ -45,8 +45,8 @@ from bot.confidence import FEATURES
 from bot.extraction import FOLLOW_FEATURES, SENTENCE_FEATURES, ExtractionSettings
 from index.build import ROLES
 from index.calibration import CALIBRATIONS, Calibration, Logistic, save_calibration
-from index.config import DEFAULT_MODEL
 from index.embedding import Embedder, Role, load_embedder
+from index.settings import DEFAULT_MODEL
 
 
 def fit_faq_match(

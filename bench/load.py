@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from bench.metrics import latency
 from bench.serve import REPO, memory_mib, queue_join, serve_app
 from index import build
-from index.config import DEFAULT_MODEL
 from index.embedding import load_embedder
+from index.settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     import httpx

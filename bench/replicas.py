@@ -183,7 +183,7 @@ def api_against_in_process(
     from web.service import BotService
 
     service = BotService(index_dir, REPO / "data")
-    service.warm()
+    service.warm_up()
     over_http, in_process = [], []
     with serve_app(environment) as app, httpx.Client(timeout=60) as http:
         http.post(f"{app.url}api/answer", json={"question": "Was ist NATO?"}).raise_for_status()

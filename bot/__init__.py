@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from bot.answers import Answer, AnswerKind, Hit
 from bot.inputs import clean_history, clean_question
 from bot.pipeline import Bot, BotSettings
-from index import build, config, index_exists
+from index import build, index_exists
+from index.settings import Settings
 
 __all__ = ["Answer", "AnswerKind", "Bot", "BotSettings", "Hit", "answer", "default_bot"]
 
@@ -19,15 +20,18 @@ _default: Bot | None = None
 _default_lock = threading.Lock()
 
 
-def default_bot() -> Bot:
-    """The bot over the configured index, built from the data directory on first use if
-    there is none yet. Raises a `FaqbotError` subclass that says why if it cannot be."""
+def default_bot(settings: Settings | None = None) -> Bot:
+    """The bot over the configured index (`settings`, else the environment's: `Settings()`),
+    built from the data directory on first use if there is none yet; later calls return the
+    same bot. Raises a `FaqbotError` subclass that says why if it cannot be, a
+    `SettingsError` if the environment holds an unusable value."""
     global _default
     with _default_lock:
         if _default is None:
-            if not index_exists(config.index_dir()):
-                build(config.data_dir(), config.index_dir(), model=config.model_name())
-            _default = Bot.load(config.index_dir())
+            settings = settings or Settings()
+            if not index_exists(settings.index_dir):
+                build(settings.data_dir, settings.index_dir, model=settings.model)
+            _default = Bot.load(settings.index_dir)
         return _default
 
 

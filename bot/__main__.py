@@ -6,6 +6,7 @@ import sys
 
 from bot import Answer, default_bot
 from index.errors import FaqbotError
+from index.settings import Settings, SettingsError
 
 
 def render(reply: Answer) -> str:
@@ -29,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     question = sys.stdin.read() if args.question == "-" else args.question
     try:
-        reply = default_bot().answer(question)
-    except FaqbotError as error:
+        reply = default_bot(Settings()).answer(question)
+    except (FaqbotError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(reply.to_json(), ensure_ascii=False) if args.json else render(reply))

@@ -1,10 +1,12 @@
 """What the bot hands out: hits (retrieved passages) and answers."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-Span = tuple[int, int]
+from pydantic import Field, TypeAdapter
+
+from index.sentences import Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +15,7 @@ class Hit:
 
     `score` is the fused retrieval score (higher is better; comparable within one query).
     In an answer's citations, `quoted` marks the sentences of `text` that the answer quotes.
+    The descriptions are the REST API's documentation: this class is its schema.
     """
 
     doc_id: str
@@ -20,19 +23,29 @@ class Hit:
     title: str
     section: str
     source: str
-    score: float
+    score: Annotated[
+        float, Field(description="Retrieval score; higher is better, within one query.")
+    ]
     passage_id: str = ""
-    question: str = ""
-    url: str = ""
-    start: int = 0
+    question: Annotated[
+        str, Field(description="The FAQ question, if the passage is an FAQ entry.")
+    ] = ""
+    url: Annotated[str, Field(description="The document's web address, if it has one.")] = ""
+    start: Annotated[
+        int, Field(description="Where the passage starts in its document (characters).")
+    ] = 0
     end: int = 0
-    quoted: tuple[Span, ...] = ()
-    first_page: int = 0
-    """The pages the passage stands on (PDF), for the citation; 0 without pages."""
+    quoted: Annotated[
+        tuple[Span, ...],
+        Field(description="In an answer's citations: the quoted sentences as spans of `text`."),
+    ] = ()
+    first_page: Annotated[
+        int, Field(description="The first page the passage stands on (PDF), else 0.")
+    ] = 0
     last_page: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return _HIT_JSON.dump_python(self, mode="json")
 
 
 class AnswerKind(StrEnum):
@@ -55,38 +68,52 @@ class AnswerKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A German answer; every quoted sentence is followed by its marker `[n]`, and
-    `citations[n - 1]` is the passage it came from."""
+    `citations[n - 1]` is the passage it came from. The one shape of an answer: the chat's
+    `/answer`, `POST /api/answer` and the OpenAPI document all use it."""
 
-    text: str
-    citations: tuple[Hit, ...]
-    answered: bool
-    confidence: float
-    """0–1: how likely it is that the sources answer the question."""
+    text: Annotated[str, Field(description="The answer; each quoted sentence is followed by [n].")]
+    citations: Annotated[
+        tuple[Hit, ...], Field(description="citations[n - 1] is the source of [n].")
+    ]
+    answered: Annotated[bool, Field(description="Whether the sources answer the question.")]
+    confidence: Annotated[
+        float, Field(ge=0, le=1, description="How likely the sources answer the question.")
+    ]
     kind: AnswerKind = AnswerKind.ANSWER
-    suggestions: tuple[str, ...] = ()
-    """Related questions from the corpus, offered when the bot declines."""
-    notices: tuple[str, ...] = field(default=())
-    """Remarks on the input, such as that it was shortened."""
-    context: str = ""
-    """How a follow-up was read in its conversation, in German ("Bezogen auf Mark Rutte");
-    the text begins with it. Empty when the question was answered as typed."""
-    short: str = ""
-    """The phrase of the first quote that answers a who/when/where/how-many/which question
-    ("12. Februar 2026"), verbatim; empty when there is none the bot is sure of."""
-    short_span: Span = (0, 0)
-    """Where `short` stands in the first quote: the quoted text before the first marker,
-    after the context prefix if there is one (`wording.quotes_start`)."""
+    suggestions: Annotated[
+        tuple[str, ...], Field(description="Related questions, when the bot declines.")
+    ] = ()
+    notices: Annotated[
+        tuple[str, ...], Field(description="Remarks on the input, e.g. that it was shortened.")
+    ] = ()
+    context: Annotated[
+        str, Field(description="How a follow-up was read („Bezogen auf …“), or empty.")
+    ] = ""
+    """The text begins with it ("Bezogen auf Mark Rutte: …")."""
+    short: Annotated[
+        str,
+        Field(
+            description="The phrase of the first quote that answers a who/when/where/"
+            "how-many/which question, verbatim; empty when there is none."
+        ),
+    ] = ""
+    short_span: Annotated[
+        Span,
+        Field(description="Where `short` stands in the first quote: [start, end) in characters."),
+    ] = (0, 0)
+    """Offsets into the quoted text before the first marker, after the context prefix if
+    there is one (`wording.quotes_start`)."""
+
+    @classmethod
+    def saying(cls, text: str, kind: AnswerKind) -> "Answer":
+        """A reply in the bot's own words that quotes nothing: a greeting (which counts as
+        answered) or a hint, a refusal, an apology (which do not)."""
+        greeting = kind is AnswerKind.GREETING
+        return cls(text, (), answered=greeting, confidence=float(greeting), kind=kind)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "answered": self.answered,
-            "confidence": self.confidence,
-            "kind": self.kind.value,
-            "citations": [hit.to_json() for hit in self.citations],
-            "suggestions": list(self.suggestions),
-            "notices": list(self.notices),
-            "context": self.context,
-            "short": self.short,
-            "short_span": list(self.short_span),
-        }
+        return _ANSWER_JSON.dump_python(self, mode="json")
+
+
+_HIT_JSON = TypeAdapter(Hit)
+_ANSWER_JSON = TypeAdapter(Answer)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 
 from bot.extraction import Judged
-from bot.retrieval import Query, Ranked, coverage
+from bot.retrieval import Query, Ranked
 from index.calibration import Calibration
 from index.search import SearchIndex
 
@@ -62,13 +62,29 @@ def gather_evidence(
 ) -> Evidence:
     """The evidence for `query`, whose candidate sentences `judged` are best first."""
     answering = judged[0].probability if judged else 0.0
-    if not len(ranked):
+    if not ranked.rows.size:
         return Evidence(0.0, 0.0, 0.0, query.recognised, query.foreign, answering)
     return Evidence(
         dense=float(ranked.dense[0]),
         sentence=float(ranked.sentence_similarity[0]),
-        coverage=coverage(index, query.terms, index.passage_terms(int(ranked.rows[0]))),
+        coverage=index.coverage(query.terms, index.passage_terms(int(ranked.rows[0]))),
         recognised=query.recognised,
         foreign=query.foreign,
         answering=answering,
     )
+
+
+def how_sure(
+    calibration: Calibration,
+    query: Query,
+    ranked: Ranked,
+    index: SearchIndex,
+    judged: Sequence[Judged],
+    faq_match: float,
+) -> float:
+    """The confidence that the sources answer `query`; a question that matches an FAQ
+    question (similarity from `faq_match` up) is as sure as that match says, at least."""
+    sure = confidence(calibration, gather_evidence(query, ranked, index, judged))
+    if ranked.rows.size and ranked.question_similarity[0] >= faq_match:
+        sure = max(sure, calibration.faq_same(float(ranked.question_similarity[0])))
+    return round(sure, 4)

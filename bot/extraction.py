@@ -30,7 +30,7 @@ import numpy as np
 
 from bot.answers import Span
 from bot.questions import QuestionKind
-from bot.retrieval import Query, Ranked, coverage
+from bot.retrieval import Query, Ranked
 from index.calibration import Logistic
 from index.documents import BlockKind
 from index.passages import Passage
@@ -210,7 +210,7 @@ def candidates(
     similarities = [index.sentence_similarities(row, query.vector) for _, row in rows]
     terms = [index.sentence_terms(row) for _, row in rows]
     coverages = [
-        [coverage(index, query.terms, set(words)) for words in passage] for passage in terms
+        [index.coverage(query.terms, set(words)) for words in passage] for passage in terms
     ]
     question_words = set(index.analyzer(query.text))
     best_similarity = max(float(s.max()) for s in similarities)
@@ -233,7 +233,7 @@ def candidates(
             context = 0.0
             if number > 0 and points_back(text):
                 together = set(words) | set(sentence_terms[number - 1])
-                context = coverage(index, query.terms, together) - covs[number]
+                context = index.coverage(query.terms, together) - covs[number]
             evidence = SentenceEvidence(
                 similarity=float(sims[number]),
                 similarity_gap=float(gaps[number]),
@@ -257,6 +257,13 @@ def candidates(
                 )
             )  # fmt: skip
     return found
+
+
+def judge_sentences(
+    query: Query, ranked: Ranked, index: SearchIndex, settings: ExtractionSettings, model: Logistic
+) -> list[Judged]:
+    """The sentences of the top passages, best answer to `query` first."""
+    return judge(candidates(query, ranked, index, settings), model)
 
 
 def judge(found: Sequence[Candidate], model: Logistic) -> list[Judged]:
@@ -372,3 +379,30 @@ def _join(runs: list[_Run], run: _Run) -> None:
     for number in reversed(touching):
         del runs[number]
     runs.insert(touching[0], joined)
+
+
+@dataclass(frozen=True, slots=True)
+class Quoting:
+    """What an answer quotes, and the sentence judged to answer best (the short answer's
+    place: it stands in the first quote)."""
+
+    quotes: list[Quote]
+    best: Candidate | None
+
+
+def quote_answer(
+    judged: Sequence[Judged],
+    focus: Query | None,
+    ranked: Ranked,
+    index: SearchIndex,
+    settings: ExtractionSettings,
+    models: tuple[Logistic, Logistic],
+) -> Quoting:
+    """The quotes of an answer: the `judged` sentences, or — when the sentences must answer
+    a `focus` other than the query that found the passages — the sentences judged again
+    for it, selected by the follow model (`models`: sentence, follow)."""
+    sentence, follow = models
+    if focus is not None:
+        judged = judge_sentences(focus, ranked, index, settings, sentence)
+    chosen = quotes(select(judged, follow, settings), index.passages)
+    return Quoting(chosen, judged[0].candidate if chosen else None)

@@ -33,6 +33,7 @@ from enum import StrEnum
 from bot import wording
 from bot.inputs import MAX_HISTORY_TURNS
 from index.analysis import is_stopword
+from index.sentences import Span
 
 MAX_CARRIED = 8
 """Content words a turn hands on: enough for a question and the topic it inherited, few
@@ -145,9 +146,6 @@ class Resolution:
     def standalone(self) -> bool:
         """Read as typed, without anything from earlier turns."""
         return self.readings == (Reading(self.question),)
-
-
-Span = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_QUESTION_CHARS = 1000
+MAX_INPUT_CHARS = 2 * MAX_QUESTION_CHARS
+"""What a surface (chat, API) accepts before cleaning: enough for cleaning to notice that
+a question was too long and say so in the answer, which reads at most `MAX_QUESTION_CHARS`."""
 MAX_HISTORY_TURNS = 3
 """Earlier questions of a conversation that are read: "er" rarely means something older,
 and the work per answer stays bounded however long the conversation grows."""
@@ -22,24 +25,43 @@ _THANKS = re.compile(r"danke|dank|merci|thank", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A user's message, cleaned: control characters gone, length bounded."""
+    """A user's message, cleaned: control characters gone, length bounded; what kind of
+    message it is, decided once when it is cleaned."""
 
     text: str
     truncated: bool = False
+    is_greeting: bool = False
+    """A greeting or thanks and nothing else ("Hallo!", "Danke schön")."""
+    is_thanks: bool = False
 
     @property
     def is_empty(self) -> bool:
         return not self.text
 
     @property
-    def is_greeting(self) -> bool:
-        """A greeting or thanks and nothing else ("Hallo!", "Danke schön")."""
-        bare = re.sub(r"[\W_]+", " ", self.text).strip()
-        return bool(bare) and _GREETING.fullmatch(bare) is not None
+    def sets_topic(self) -> bool:
+        """A greeting or an empty message between questions says nothing about the topic."""
+        return bool(self.text) and not self.is_greeting
 
-    @property
-    def is_thanks(self) -> bool:
-        return self.is_greeting and _THANKS.search(self.text) is not None
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A question and the earlier questions of its conversation that set its topic, all
+    cleaned: what the answering pipeline starts from."""
+
+    question: Question
+    earlier: tuple[str, ...]
+
+
+def _greeting(text: str) -> bool:
+    bare = re.sub(r"[\W_]+", " ", text).strip()
+    return bool(bare) and _GREETING.fullmatch(bare) is not None
+
+
+def _question(text: str, truncated: bool = False) -> Question:
+    greeting = _greeting(text)
+    thanks = greeting and _THANKS.search(text) is not None
+    return Question(text, truncated, greeting, thanks)
 
 
 def clean_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
@@ -58,8 +80,8 @@ def clean_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
     )
     text = " ".join(kept.split())
     if len(text) <= max_chars:
-        return Question(text)
-    return Question(text[:max_chars].rstrip(), truncated=True)
+        return _question(text)
+    return _question(text[:max_chars].rstrip(), truncated=True)
 
 
 def clean_history(
@@ -78,3 +100,11 @@ def clean_history(
         if not isinstance(item, str):
             raise TypeError(f"history must hold str, not {type(item).__name__}")
     return tuple(clean_question(item, max_chars) for item in kept)
+
+
+def read_input(question: str, history: Sequence[str], max_chars: int = MAX_QUESTION_CHARS) -> Asked:
+    """`question` and the topic-setting questions of `history` (oldest first), cleaned.
+    Raises `TypeError` for anything but a string and a sequence of strings."""
+    cleaned = clean_question(question, max_chars)
+    earlier = tuple(q.text for q in clean_history(history, max_chars) if q.sets_topic)
+    return Asked(cleaned, earlier)

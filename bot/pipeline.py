@@ -1,8 +1,10 @@
 """The bot: a question in, a German answer of cited source sentences out.
 
-question → clean → (greeting? empty?) → read in its conversation (`bot.followup`) → embed
-+ analyze → rank → evidence → confidence → FAQ answer, quoted sentences, or a decline with
-related questions.
+question → clean (`bot.inputs`; greeting? empty?) → read in its conversation
+(`bot.followup`) → retrieve (`bot.retrieval`) → judge the sentences (`bot.extraction`) →
+how sure (`bot.confidence`) → an FAQ answer, quoted sentences with the short answer
+(`bot.extraction`, `bot.short_answer`), or a decline with related questions → worded
+(`bot.wording`). `Bot` calls each stage; no stage calls back into another.
 """
 
 from collections.abc import Sequence
@@ -13,28 +15,27 @@ import numpy as np
 
 from bot import followup, wording
 from bot.answers import Answer, AnswerKind, Hit
-from bot.confidence import FEATURES, Evidence, confidence, gather_evidence
+from bot.confidence import FEATURES, Evidence, gather_evidence, how_sure
 from bot.extraction import (
     FOLLOW_FEATURES,
     SENTENCE_FEATURES,
     Candidate,
     ExtractionSettings,
-    Judged,
     candidates,
-    judge,
-    quotes,
-    select,
+    judge_sentences,
+    quote_answer,
 )
-from bot.inputs import MAX_QUESTION_CHARS, Question, clean_history, clean_question
+from bot.inputs import MAX_QUESTION_CHARS, Question, clean_question, read_input
 from bot.language import language_guess
-from bot.retrieval import Query, Ranked, RetrievalSettings, Retriever
+from bot.retrieval import Query, Ranked, RetrievalSettings, Retrieved, Retriever
 from bot.short_answer import short_answer
-from index import config, limits
+from index import limits
 from index.calibration import Calibration, calibration_for, fit_hint
 from index.embedding import Embedder, Role, load_embedder
 from index.errors import CalibrationMissingError
 from index.passages import Passage
 from index.search import SearchIndex
+from index.settings import Settings
 from index.store import IndexContent, load_index, read_manifest
 
 
@@ -101,6 +102,11 @@ def _calibration(content: IndexContent, settings: BotSettings) -> Calibration:
     return current
 
 
+WARM_UP_QUESTION = "Worum geht es in den Dokumenten?"
+"""Answered (not shown, not counted) to warm a bot: a whole answer, so that every lazily
+loaded part of answering has run once, not only the model's first query."""
+
+
 class Bot:
     """Answers questions from one loaded index. Immutable once built, so one instance can
     serve many threads; a rebuilt index means a new `Bot`."""
@@ -124,16 +130,22 @@ class Bot:
         embedder: Embedder | None = None,
         settings: BotSettings | None = None,
     ) -> "Bot":
-        """The bot over the index at `index_dir` (default: the configured index), with the
-        model that built it (or `embedder`, which must be that model)."""
-        path = Path(index_dir) if index_dir is not None else config.index_dir()
+        """The bot over the index at `index_dir` (default: `$FAQBOT_INDEX_DIR`'s, see
+        `index.settings`), with the model that built it (or `embedder`, which must be that
+        model)."""
+        path = Path(index_dir) if index_dir is not None else Settings().index_dir
         embedder = embedder or load_embedder(read_manifest(path).model)
         return cls(load_index(path, embedder.name), embedder, settings)
 
-    # ------------------------------------------------------------ retrieval
+    def warm_up(self) -> None:
+        """Answer `WARM_UP_QUESTION` once, the answer unused: whatever answering loads or
+        compiles lazily has then run, so the next question is answered at full speed."""
+        self.answer(WARM_UP_QUESTION)
 
-    def _query(self, text: str) -> Query:
-        return self.retriever.query(text, self.embedder.embed([text], Role.QUERY)[0])
+    # ------------------------------------------------------------ the stages
+
+    def _retrieve(self, text: str) -> Retrieved:
+        return self.retriever.retrieve(text, self.embedder.embed([text], Role.QUERY)[0])
 
     def _hits(self, ranked: Ranked, k: int) -> list[Hit]:
         passages = self.content.passages
@@ -147,23 +159,21 @@ class Bot:
         cleaned = clean_question(question, self.settings.max_question_chars)
         if cleaned.is_empty or k < 1:
             return []
-        return self._hits(self.retriever.rank(self._query(cleaned.text)), k)
+        return self._hits(self._retrieve(cleaned.text).ranked, k)
 
     def evidence(self, question: str) -> Evidence:
         """What the confidence model sees for `question` (for calibration and debugging)."""
-        query = self._query(clean_question(question, self.settings.max_question_chars).text)
-        ranked = self.retriever.rank(query)
-        return gather_evidence(query, ranked, self.index, self._judged(query, ranked))
-
-    def _judged(self, query: Query, ranked: Ranked) -> list[Judged]:
-        """The sentences of the top passages, best answer to `query` first."""
-        found = candidates(query, ranked, self.index, self.settings.extraction)
-        return judge(found, self.calibration.sentence)
+        found = self._retrieve(clean_question(question, self.settings.max_question_chars).text)
+        judged = judge_sentences(
+            found.query, found.ranked, self.index, self.settings.extraction,
+            self.calibration.sentence,
+        )  # fmt: skip
+        return gather_evidence(found.query, found.ranked, self.index, judged)
 
     def sentence_candidates(self, question: str) -> list[Candidate]:
         """The sentences the sentence model judges for `question` (for calibration)."""
-        query = self._query(clean_question(question, self.settings.max_question_chars).text)
-        return candidates(query, self.retriever.rank(query), self.index, self.settings.extraction)
+        found = self._retrieve(clean_question(question, self.settings.max_question_chars).text)
+        return candidates(found.query, found.ranked, self.index, self.settings.extraction)
 
     # ------------------------------------------------------------ answering
 
@@ -174,116 +184,102 @@ class Bot:
         `MAX_HISTORY_TURNS` count). A follow-up ("Was hat er gesagt?") is read with the
         previous turn's topic, and its answer says so (`Answer.context`); a question that
         stands on its own is answered exactly as without history.
+
+        The path: read the input (`bot.inputs`) → read it in its conversation
+        (`bot.followup`) → retrieve (`bot.retrieval`) → judge the sentences
+        (`bot.extraction`) → how sure (`bot.confidence`) → quote (`bot.extraction`) and
+        the short answer (`bot.short_answer`) → word it (`bot.wording`); each stage is
+        called from here, once per reading of the question.
         """
         max_chars = self.settings.max_question_chars
-        cleaned = clean_question(question, max_chars)
-        earlier = [q.text for q in clean_history(history, max_chars) if self._sets_topic(q)]
-        notices = (wording.TRUNCATED_NOTICE.format(limit=max_chars),) if cleaned.truncated else ()
+        asked = read_input(question, history, max_chars)
+        cleaned = asked.question
         if cleaned.is_empty:
-            return Answer(wording.EMPTY_HINT, (), False, 0.0, AnswerKind.HINT)
+            return Answer.saying(wording.EMPTY_HINT, AnswerKind.HINT)
         if cleaned.is_greeting:
             return self._greeting(cleaned)
-        if earlier:
-            reply = self._in_conversation(followup.resolve(cleaned.text, earlier))
-        else:
-            reply = self._answer(cleaned.text)
-        if notices:
-            return replace(reply, text=wording.with_notices(reply.text, notices), notices=notices)
-        return reply
-
-    @staticmethod
-    def _sets_topic(earlier: Question) -> bool:
-        """A greeting or an empty message between questions says nothing about the topic."""
-        return not earlier.is_empty and not earlier.is_greeting
-
-    def _in_conversation(self, resolution: followup.Resolution) -> Answer:
-        """The first reading the sources answer, else the first reading's decline; a
-        reading is only asked (and embedded) when the one before it was not answered."""
-        first = self._read(resolution.readings[0])
+        notices = (wording.TRUNCATED_NOTICE.format(limit=max_chars),) if cleaned.truncated else ()
+        if not asked.earlier:
+            return self._answer(followup.Reading(cleaned.text), notices)
+        readings = followup.resolve(cleaned.text, asked.earlier).readings
+        first = self._answer(readings[0], notices)
         if first.answered:
             return first
-        later = (self._read(reading) for reading in resolution.readings[1:])
+        # A further reading is only asked (and embedded) when the one before was not answered.
+        later = (self._answer(reading, notices) for reading in readings[1:])
         return next((reply for reply in later if reply.answered), first)
 
-    def _read(self, reading: followup.Reading) -> Answer:
-        """The answer to one reading. The earlier turn's topic finds the passages, but the
-        sentences to quote are the ones that answer the reading's focus, the question as
-        typed: with the topic in the query, the sentence that names the topic most would
-        win over the one that answers ("Who leads it?" would quote what Arctic Sentry is)."""
-        reply = self._answer(reading.query, reading.focus)
-        if not reading.context:
-            return reply
-        return replace(
-            reply, text=wording.in_context(reading.context, reply.text), context=reading.context
+    def _answer(self, reading: followup.Reading, notices: tuple[str, ...]) -> Answer:
+        """The answer to one reading of the question. The earlier turn's topic finds the
+        passages, but the sentences to quote are the ones that answer the reading's focus,
+        the question as typed: with the topic in the query, the sentence that names the
+        topic most would win over the one that answers ("Who leads it?" would quote what
+        Arctic Sentry is)."""
+        found = self._retrieve(reading.query)
+        query, ranked = found.query, found.ranked
+        judged = judge_sentences(
+            query, ranked, self.index, self.settings.extraction, self.calibration.sentence
         )
-
-    def _answer(self, text: str, sentences_for: str = "") -> Answer:
-        """The answer to `text`; its sentences chosen for `sentences_for` if given."""
-        query = self._query(text)
-        ranked = self.retriever.rank(query)
-        judged = self._judged(query, ranked)
-        sure = confidence(self.calibration, gather_evidence(query, ranked, self.index, judged))
-        faq_match = ranked.question_similarity[0] >= self.retriever.faq_match
-        if faq_match:  # the user asked an FAQ question: that alone says the sources answer
-            sure = max(sure, self.calibration.faq_same(float(ranked.question_similarity[0])))
-        sure = round(sure, 4)
+        faq_match = self.retriever.faq_match
+        sure = how_sure(self.calibration, query, ranked, self.index, judged, faq_match)
+        context = reading.context
         if sure < self.settings.answer_threshold:
             suggestions = self.related_questions(query, ranked)
+            text = wording.declined(suggestions, context, notices)
             return Answer(
-                wording.decline(suggestions),
-                (),
-                False,
-                sure,
-                AnswerKind.DECLINED,
-                suggestions,
+                text, (), False, sure, AnswerKind.DECLINED, suggestions, notices, context=context
             )
-        best = int(ranked.rows[0])
-        if faq_match:
-            hit = hit_of(self.content.passages[best], ranked.fused[0])
+        focus = None  # the question the sentences must answer, if not the query's
+        if reading.focus:
+            vector = self.embedder.embed([reading.focus], Role.QUERY)[0]
+            focus = self.retriever.query(reading.focus, vector)
+        asked = focus or query
+        if ranked.question_similarity[0] >= faq_match:  # an FAQ question: its answer whole
+            hit = hit_of(self.content.passages[int(ranked.rows[0])], ranked.fused[0])
             hit = replace(hit, quoted=((0, len(hit.text)),))
-            reply = Answer(wording.quote([(hit.text, 1)]), (hit,), True, sure, AnswerKind.FAQ)
-            return self._with_short(reply, sentences_for or text, hit.text)
-        if sentences_for:
-            judged = self._judged(self._query(sentences_for), ranked)
-        return self._quoted(sentences_for or text, judged, ranked, sure)
-
-    def _quoted(self, question: str, judged: list[Judged], ranked: Ranked, sure: float) -> Answer:
-        """The answer that quotes the best of the `judged` sentences for `question`."""
-        settings = self.settings.extraction
-        chosen = quotes(select(judged, self.calibration.follow, settings), self.content.passages)
+            text = wording.quoted([(hit.text, hit.passage_id)], context, notices)
+            reply = Answer(
+                text, (hit,), True, sure, AnswerKind.FAQ, notices=notices, context=context
+            )
+            return self._with_short(reply, asked, hit.text)
+        models = (self.calibration.sentence, self.calibration.follow)
+        quoting = quote_answer(judged, focus, ranked, self.index, self.settings.extraction, models)
         score_of = dict(zip(ranked.rows.tolist(), ranked.fused.tolist(), strict=True))
         passages = self.content.passages
-        hits = [hit_of(passages[q.row], score_of[q.row]) for q in chosen]
-        markers = wording.cite(hits)
-        quoted: dict[str, list[tuple[int, int]]] = {}
-        for quote, hit in zip(chosen, hits, strict=True):
-            quoted.setdefault(hit.passage_id, []).append(quote.span)
+        hits = [hit_of(passages[q.row], score_of[q.row]) for q in quoting.quotes]
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for quote, hit in zip(quoting.quotes, hits, strict=True):
+            spans.setdefault(hit.passage_id, []).append(quote.span)
         citations = tuple(
-            replace(hit, quoted=tuple(sorted(quoted[hit.passage_id])))
+            replace(hit, quoted=tuple(sorted(spans[hit.passage_id])))
             for hit in {h.passage_id: h for h in hits}.values()
         )
         lines = [
-            (hit.text[q.span[0] : q.span[1]], markers[hit.passage_id])
-            for q, hit in zip(chosen, hits, strict=True)
+            (hit.text[q.span[0] : q.span[1]], hit.passage_id)
+            for q, hit in zip(quoting.quotes, hits, strict=True)
         ]
-        reply = Answer(wording.quote(lines), citations, True, sure, AnswerKind.ANSWER)
-        if not chosen:
+        text = wording.quoted(lines, context, notices)
+        reply = Answer(
+            text, citations, True, sure, AnswerKind.ANSWER, notices=notices, context=context
+        )
+        if quoting.best is None:
             return reply
-        best, first = judged[0].candidate.span, chosen[0].span[0]  # the first quote holds it
-        return self._with_short(reply, question, lines[0][0], (best[0] - first, best[1] - first))
+        best, first = quoting.best.span, quoting.quotes[0].span[0]  # the first quote holds it
+        return self._with_short(reply, asked, lines[0][0], (best[0] - first, best[1] - first))
 
     def _with_short(
-        self, reply: Answer, question: str, quote: str, within: tuple[int, int] | None = None
+        self, reply: Answer, query: Query, quote: str, within: tuple[int, int] | None = None
     ) -> Answer:
-        """`reply` with the phrase of its first `quote` that answers `question`, looked for
+        """`reply` with the phrase of its first `quote` that answers `query`, looked for
         in the sentence `within` the quote that was judged to answer (the whole quote if
         None) and never in more than a sentence's worth of text (`MAX_SENTENCE_CHARS`: the
-        candidates of a long text take milliseconds each)."""
+        candidates of a long text take milliseconds each). A question of no kind asks for
+        no short answer."""
         start, end = within or (0, len(quote))
         model = self.calibration.short
-        if model is None or end - start > limits.MAX_SENTENCE_CHARS:
+        if model is None or query.kind is None or end - start > limits.MAX_SENTENCE_CHARS:
             return reply
-        found = short_answer(question, quote[start:end], model)
+        found = short_answer(query.text, quote[start:end], model, query.kind)
         if found is None:
             return reply
         span = (start + found.span[0], start + found.span[1])
@@ -314,4 +310,4 @@ class Bot:
 
     def _greeting(self, cleaned: Question) -> Answer:
         text = wording.greeting(self.titles(), self.example_questions(1), cleaned.is_thanks)
-        return Answer(text, (), True, 1.0, AnswerKind.GREETING)
+        return Answer.saying(text, AnswerKind.GREETING)

@@ -79,28 +79,12 @@ class Ranked:
         return len(self.rows)
 
 
-MIN_COMPOUND_PART = 4
-"""Shorter stems would match inside too many unrelated words."""
+@dataclass(frozen=True)
+class Retrieved:
+    """A question as retrieval saw it, and the passages it ranked."""
 
-
-def contains_term(terms: set[str], term: str) -> bool:
-    """`term` itself, or a compound that starts or ends with it, is among `terms`."""
-    if term in terms:
-        return True
-    if len(term) < MIN_COMPOUND_PART:
-        return False
-    return any(len(t) > len(term) and (t.startswith(term) or t.endswith(term)) for t in terms)
-
-
-def coverage(index: SearchIndex, query_terms: tuple[str, ...], terms: set[str]) -> float:
-    """Share of the query's IDF mass found in `terms`: rare words count most.
-
-    A query term also counts as found inside a compound that begins or ends with it
-    ("Hilfe" in "Ukrainehilfe", "Generalsekretär" in "NATO-Generalsekretär").
-    """
-    total = sum(index.idf(term) for term in query_terms)
-    found = sum(index.idf(term) for term in query_terms if contains_term(terms, term))
-    return found / total if total > 0 else 0.0
+    query: Query
+    ranked: Ranked
 
 
 class Retriever:
@@ -112,7 +96,17 @@ class Retriever:
         self.faq_match = faq_match
         """From this similarity up (fitted per model), an FAQ question is the user's
         question, and its entry is ranked and answered by it."""
-        self._faq_kinds = [question_kind(index.passages[row].question) for row in index.faq_rows]
+        faq_kinds = [question_kind(index.passages[row].question) for row in index.faq_rows]
+        self._clashes = {
+            asked: np.array([kinds_clash(asked, kind) for kind in faq_kinds], dtype=bool)
+            for asked in (None, *QuestionKind)
+        }
+        """For each kind of question, the FAQ entries whose questions ask something else."""
+
+    def retrieve(self, text: str, vector: np.ndarray) -> Retrieved:
+        """The passages for `text` (embedded as `vector`), best first."""
+        query = self.query(text, vector)
+        return Retrieved(query, self.rank(query))
 
     def query(self, text: str, vector: np.ndarray) -> Query:
         """Analyse `text` for BM25 (repairing misspelt words) and wrap it with its vector."""
@@ -150,8 +144,7 @@ class Retriever:
     def faq_similarities(self, query: Query) -> np.ndarray:
         """Similarity of every FAQ question to the query; -1 where the kinds clash."""
         similarity = self.index.faq_similarities(query.vector)
-        clash = [kinds_clash(query.kind, kind) for kind in self._faq_kinds]
-        return np.where(clash, -1.0, similarity).astype(np.float32)
+        return np.where(self._clashes[query.kind], -1.0, similarity).astype(np.float32)
 
     def rank(self, query: Query) -> Ranked:
         lexical_all = self.index.lexical_scores(query.terms)

@@ -480,11 +480,13 @@ def _features(s: _Sentence, c: Candidate, question: _Question) -> dict[str, floa
     return features
 
 
-def _scored(question: str, sentence: str) -> list[tuple[Candidate, dict[str, float]]]:
+def _scored(
+    question: str, sentence: str, kind: QuestionKind | None = None
+) -> list[tuple[Candidate, dict[str, float]]]:
     """Every candidate of `sentence` with its features, or none when the question does not ask
-    for a short answer."""
+    for a short answer (its `kind`, found from the question if not given)."""
     question = " ".join(question.replace("\u200b", " ").split())  # "welchem\u200b\u200bJahr"
-    kind = question_kind(question)
+    kind = kind or question_kind(question)
     if kind not in SHORT_KINDS:
         return []
     asked = _question(question, kind)
@@ -503,8 +505,10 @@ and month ("12. Februar 2026"): XQuAD's gold answers are often the bare part, so
 prefers it, but a reader needs the whole, which holds the part the model is sure of."""
 
 
-def _best(question: str, sentence: str, model: Logistic) -> tuple[float, Candidate] | None:
-    scored = [(model.probability_of(f), c) for c, f in _scored(question, sentence)]
+def _best(
+    question: str, sentence: str, model: Logistic, kind: QuestionKind | None = None
+) -> tuple[float, Candidate] | None:
+    scored = [(model.probability_of(f), c) for c, f in _scored(question, sentence, kind)]
     if not scored:
         return None
     probability, best = max(scored, key=lambda pair: pair[0])
@@ -520,10 +524,12 @@ def _best(question: str, sentence: str, model: Logistic) -> tuple[float, Candida
     )
 
 
-def short_answer(question: str, sentence: str, model: Logistic) -> ShortAnswer | None:
+def short_answer(
+    question: str, sentence: str, model: Logistic, kind: QuestionKind | None = None
+) -> ShortAnswer | None:
     """The likeliest candidate, if the question asks for a short answer and the model is sure
-    enough of it."""
-    best = _best(question, sentence, model)
+    enough of it; `kind`: the question's kind if already known."""
+    best = _best(question, sentence, model, kind)
     if best is None or best[0] < model.threshold:
         return None
     return ShortAnswer(best[1].text, best[1].span)

@@ -3,7 +3,7 @@
 Quoted sentences are never changed; everything the bot says in its own words is here.
 """
 
-from bot.answers import Hit
+from collections.abc import Sequence
 
 NOTHING_FOUND = "Dazu habe ich in meinen Quellen leider nichts gefunden."
 TRY_THESE = "Vielleicht hilft Ihnen eine dieser Fragen weiter:"
@@ -44,16 +44,31 @@ UNAVAILABLE = (
 is for the operator: `BotService.status().error`, `/admin`, and the app's log."""
 
 
-def quote(sentences: list[tuple[str, int]]) -> str:
-    """Sentences each followed by its citation marker: `Satz. [1] Noch ein Satz. [2]`."""
-    return " ".join(f"{sentence} [{marker}]" for sentence, marker in sentences)
+def quoted(
+    sentences: Sequence[tuple[str, str]], context: str = "", notices: tuple[str, ...] = ()
+) -> str:
+    """Sentences each followed by the marker of its passage (`(sentence, passage id)`),
+    numbered in order of first appearance: `Satz. [1] Noch ein Satz. [2]`; after how the
+    question was read (`context`), before any `notices`."""
+    markers: dict[str, int] = {}
+    for _, passage_id in sentences:
+        markers.setdefault(passage_id, len(markers) + 1)
+    body = " ".join(f"{sentence} [{markers[passage_id]}]" for sentence, passage_id in sentences)
+    return _framed(body, context, notices)
 
 
-def decline(suggestions: tuple[str, ...]) -> str:
-    if not suggestions:
-        return NOTHING_FOUND
-    listed = "\n".join(f"- {question}" for question in suggestions)
-    return f"{NOTHING_FOUND} {TRY_THESE}\n{listed}"
+def declined(suggestions: tuple[str, ...], context: str = "", notices: tuple[str, ...] = ()) -> str:
+    """Nothing found, and the `suggestions` to ask instead."""
+    body = NOTHING_FOUND
+    if suggestions:
+        listed = "\n".join(f"- {question}" for question in suggestions)
+        body = f"{NOTHING_FOUND} {TRY_THESE}\n{listed}"
+    return _framed(body, context, notices)
+
+
+def _framed(body: str, context: str, notices: tuple[str, ...]) -> str:
+    text = in_context(context, body) if context else body
+    return "\n\n".join([text, *(f"Hinweis: {notice}" for notice in notices)])
 
 
 def _topics(titles: list[str]) -> str:
@@ -70,15 +85,3 @@ def greeting(titles: list[str], examples: tuple[str, ...], thanks: bool) -> str:
     if examples:
         text += f" Fragen Sie zum Beispiel: „{examples[0]}“"
     return text
-
-
-def with_notices(text: str, notices: tuple[str, ...]) -> str:
-    return "\n\n".join([text, *(f"Hinweis: {notice}" for notice in notices)])
-
-
-def cite(hits: list[Hit]) -> dict[str, int]:
-    """Marker numbers by passage id, in order of first appearance."""
-    markers: dict[str, int] = {}
-    for hit in hits:
-        markers.setdefault(hit.passage_id, len(markers) + 1)
-    return markers

@@ -6,12 +6,12 @@ import logging
 import sys
 from pathlib import Path
 
-from index import config
-from index.build import build
+from index.build import build, build_settings, recorded_manifest
 from index.calibration import fit_hint
 from index.documents import escaped
 from index.errors import FaqbotError
 from index.passages import ChunkSettings
+from index.settings import DATA_DIR_ENV, DEFAULT_MODEL, INDEX_DIR_ENV, MODEL_ENV, Settings
 from index.store import Manifest, read_manifest
 from index.vectors import VectorSettings
 
@@ -36,21 +36,28 @@ def summary(manifest: Manifest) -> str:
     return "\n".join(lines)
 
 
-def _build(args: argparse.Namespace) -> None:
+def _build(args: argparse.Namespace, settings: Settings) -> None:
+    out = args.out or settings.index_dir
+    chunking, vectors = build_settings(
+        recorded_manifest(out),  # a rebuild keeps what it was built with, unless told
+        max_chars=args.max_chars,
+        overlap_sentences=args.overlap,
+        approximate_above=args.approximate_above,
+    )
     manifest = build(
-        args.data,
-        args.out,
-        model=args.model,
-        chunking=ChunkSettings(max_chars=args.max_chars, overlap_sentences=args.overlap),
-        vectors=VectorSettings(approximate_above=args.approximate_above),
+        args.data or settings.data_dir,
+        out,
+        model=args.model or settings.model,
+        chunking=chunking,
+        vectors=vectors,
         progress=True,
     )
     print(summary(manifest))
-    print(f"Index written to {args.out}")
+    print(f"Index written to {out}")
 
 
-def _info(args: argparse.Namespace) -> None:
-    manifest = read_manifest(args.out.resolve())
+def _info(args: argparse.Namespace, settings: Settings) -> None:
+    manifest = read_manifest((args.out or settings.index_dir).resolve())
     if args.json:
         print(json.dumps(manifest.to_json(), ensure_ascii=False))
     else:
@@ -63,46 +70,48 @@ def _info(args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m index", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    out_help = f"index directory (default: ${config.INDEX_DIR_ENV} or .faqbot/index)"
+    out_help = f"index directory (default: ${INDEX_DIR_ENV} or .faqbot/index)"
+    kept = "the value the index at --out was built with, else"
 
     build_command = commands.add_parser("build", help="rebuild the index from the data directory")
     build_command.add_argument(
-        "--data", type=Path, default=config.data_dir(),
-        help=f"corpus directory (default: ${config.DATA_DIR_ENV} or data/)",
-    )  # fmt: skip
-    build_command.add_argument("--out", type=Path, default=config.index_dir(), help=out_help)
+        "--data", type=Path, help=f"corpus directory (default: ${DATA_DIR_ENV} or data/)"
+    )
+    build_command.add_argument("--out", type=Path, help=out_help)
     build_command.add_argument(
-        "--model", default=config.model_name(),
-        help=f"sentence-transformers model name or path (default: ${config.MODEL_ENV} "
-        f"or the bundled {config.DEFAULT_MODEL})",
-    )  # fmt: skip
+        "--model",
+        help=f"sentence-transformers model name or path (default: ${MODEL_ENV} "
+        f"or the bundled {DEFAULT_MODEL})",
+    )
     defaults = ChunkSettings()
     build_command.add_argument(
-        "--max-chars", type=int, default=defaults.max_chars,
-        help="longest passage in characters (default: %(default)s)",
+        "--max-chars", type=int,
+        help=f"longest passage in characters (default: {kept} {defaults.max_chars})",
     )  # fmt: skip
     build_command.add_argument(
-        "--overlap", type=int, default=defaults.overlap_sentences,
-        help="sentences shared by split passages (default: %(default)s)",
+        "--overlap", type=int,
+        help=f"sentences shared by split passages (default: {kept} {defaults.overlap_sentences})",
     )  # fmt: skip
     build_command.add_argument(
-        "--approximate-above", type=int, default=VectorSettings().approximate_above,
-        help="use an HNSW index above this many passages (default: %(default)s)",
+        "--approximate-above", type=int,
+        help="use an HNSW index above this many passages "
+        f"(default: {kept} {VectorSettings().approximate_above})",
     )  # fmt: skip
     build_command.set_defaults(run=_build)
 
     info_command = commands.add_parser("info", help="print the manifest of the index")
-    info_command.add_argument("--out", type=Path, default=config.index_dir(), help=out_help)
+    info_command.add_argument("--out", type=Path, help=out_help)
     info_command.add_argument("--json", action="store_true", help="one JSON object")
     info_command.set_defaults(run=_info)
     return root
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    """The command line; `settings`: the environment's (`Settings()`) unless given."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     try:
-        args.run(args)
+        args.run(args, settings or Settings())
     except (FaqbotError, ValueError, OSError) as error:  # OSError: a file the library let through
         print(f"error: {error}", file=sys.stderr)
         return 1

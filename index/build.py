@@ -14,22 +14,23 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index import config
 from index.analysis import ANALYZER_SETTINGS, GermanAnalyzer
+from index.build_lock import build_turn
 from index.calibration import calibration_for
+from index.corpus import load_corpus
 from index.documents import BlockKind, Corpus, content_hash
 from index.embedding import Embedder, Role, load_embedder
 from index.errors import FaqbotError, NoPassagesError
-from index.loaders import load_corpus
 from index.passages import ChunkSettings, Passage, split_corpus
+from index.settings import Settings
 from index.store import (
     DocumentRecord,
     IndexContent,
     Manifest,
-    build_turn,
     index_exists,
     load_index,
     now_iso,
+    read_manifest,
     write_index,
 )
 from index.vectors import VectorSettings, build_vector_index
@@ -223,6 +224,34 @@ def _manifest(
     )
 
 
+def recorded_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of the index at `index_dir`, or None if there is none that can be read
+    (a first build, or one that repairs a broken index)."""
+    try:
+        return read_manifest(index_dir)
+    except FaqbotError:
+        return None
+
+
+def build_settings(
+    recorded: Manifest | None,
+    *,
+    max_chars: int | None = None,
+    overlap_sentences: int | None = None,
+    approximate_above: int | None = None,
+) -> tuple[ChunkSettings, VectorSettings]:
+    """The settings of a rebuild: each value given explicitly, else the one `recorded` in
+    the manifest of the index it replaces, else the default. A rebuild without options
+    thus keeps what the index was built with (`python -m index build` run again, /admin)."""
+    chunking = recorded.chunking if recorded is not None else ChunkSettings()
+    vectors = recorded.vectors if recorded is not None else VectorSettings()
+    given = {"max_chars": max_chars, "overlap_sentences": overlap_sentences}
+    chunking = replace(chunking, **{name: v for name, v in given.items() if v is not None})
+    if approximate_above is not None:
+        vectors = replace(vectors, approximate_above=approximate_above)
+    return chunking, vectors
+
+
 def build(
     data_dir: Path | None = None,
     out_dir: Path | None = None,
@@ -232,17 +261,24 @@ def build(
     chunking: ChunkSettings | None = None,
     vectors: VectorSettings | None = None,
     progress: bool = False,
+    settings: Settings | None = None,
 ) -> Manifest:
     """Build the index of `data_dir` into `out_dir` and return its manifest.
 
-    `embedder` overrides `model` (tests pass a fake). A failure at any point leaves the
-    index that was in place untouched.
+    `embedder` overrides `model` (tests pass a fake). What is not given comes from
+    `settings` (read from the environment if None and needed): directories and model;
+    `chunking` and `vectors` default to `ChunkSettings()` and `VectorSettings()` (callers
+    that rebuild pass `build_settings(...)`). A failure at any point leaves the index that
+    was in place untouched.
     """
-    data_dir = data_dir or config.data_dir()
-    out_dir = out_dir or config.index_dir()
-    settings = (chunking or ChunkSettings(), vectors or VectorSettings())
+    if data_dir is None or out_dir is None or (model is None and embedder is None):
+        settings = settings or Settings()
+        data_dir = data_dir or settings.data_dir
+        out_dir = out_dir or settings.index_dir
+        model = model or settings.model
+    chunked = (chunking or ChunkSettings(), vectors or VectorSettings())
     with build_turn(out_dir):
-        return _build_in_turn(data_dir, out_dir, model, embedder, settings, progress)
+        return _build_in_turn(data_dir, out_dir, model, embedder, chunked, progress)
 
 
 def _build_in_turn(
@@ -265,7 +301,7 @@ def _build_in_turn(
     if not passages:
         raise _no_passages(data_dir, corpus)
     stages.lap("read and split")
-    embedder = embedder or load_embedder(model or config.model_name())
+    embedder = embedder or load_embedder(model)
     stages.lap("load model")
     cache = previous_vectors(out_dir, embedder.name)
     made = embed_passages(embedder, passages, cache, progress)

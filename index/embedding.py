@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.config import DEFAULT_MODEL, USE_MODEL
 from index.errors import ModelLoadError
+from index.settings import DEFAULT_MODEL, USE_MODEL
 
 
 class Role(StrEnum):
@@ -53,6 +53,11 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._model = _load_sentence_transformer(name)
         self.dimension = int(self._model.get_embedding_dimension())
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Embed one query: what the model loads lazily has then loaded (at construction,
+        so that no two threads race to load it)."""
         self.embed(["warm"], Role.QUERY)
 
     def embed(self, texts: Sequence[str], role: Role, progress: bool = False) -> np.ndarray:
@@ -86,7 +91,7 @@ def _bundled_use() -> Any:
 
 
 BUNDLED: dict[str, Callable[[], Any]] = {DEFAULT_MODEL: _bundled_e5, USE_MODEL: _bundled_use}
-"""How each of `config.BUNDLED_MODELS` is loaded."""
+"""How each of `settings.BUNDLED_MODELS` is loaded."""
 
 
 def _load_sentence_transformer(name: str) -> Any:

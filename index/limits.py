@@ -100,7 +100,7 @@ MAX_URLS = 1_000
 
 Pages are fetched one after another: a real news page takes some 0.2 to 2 s to fetch and
 extract, so 1,000 pages add up to half an hour of a build, and a list of slow sites up to
-`index.web_pages.PAGE_DEADLINE_SECONDS` each. A longer list is more likely a pasted
+`index.formats.web_pages.PAGE_DEADLINE_SECONDS` each. A longer list is more likely a pasted
 sitemap than pages an editor chose (and `MAX_CORPUS_BYTES` caps their text anyway)."""
 
 MAX_WEB_PAGE_BYTES = 5_000_000

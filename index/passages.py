@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from index.corpus import progress_bar
 from index.documents import (
     Block,
     BlockKind,
@@ -23,7 +24,6 @@ from index.documents import (
     described,
     shortened,
 )
-from index.loaders import progress_bar
 from index.sentences import Span, sentences
 
 

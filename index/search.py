@@ -40,6 +40,19 @@ def _spelling_dictionary(passages: Sequence[Passage], analyzer: GermanAnalyzer) 
     return spelling
 
 
+MIN_COMPOUND_PART = 4
+"""Shorter stems would match inside too many unrelated words."""
+
+
+def contains_term(terms: set[str], term: str) -> bool:
+    """`term` itself, or a compound that starts or ends with it, is among `terms`."""
+    if term in terms:
+        return True
+    if len(term) < MIN_COMPOUND_PART:
+        return False
+    return any(len(t) > len(term) and (t.startswith(term) or t.endswith(term)) for t in terms)
+
+
 class SearchIndex:
     """Lexical and dense evidence for a query, over one loaded index (read-only, so one
     instance serves many threads)."""
@@ -84,6 +97,16 @@ class SearchIndex:
             if row is not None and row < len(self._idf)
             else (self._unknown_idf)
         )
+
+    def coverage(self, query_terms: tuple[str, ...], terms: set[str]) -> float:
+        """Share of the query's IDF mass found in `terms`: rare words count most.
+
+        A query term also counts as found inside a compound that begins or ends with it
+        ("Hilfe" in "Ukrainehilfe", "Generalsekretär" in "NATO-Generalsekretär").
+        """
+        total = sum(self.idf(term) for term in query_terms)
+        found = sum(self.idf(term) for term in query_terms if contains_term(terms, term))
+        return found / total if total > 0 else 0.0
 
     def passage_terms(self, row: int) -> set[str]:
         return set(self.analyzer(self.passages[row].search_text))

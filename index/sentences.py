@@ -22,6 +22,8 @@ from index import limits
 from index.documents import Capped
 
 Span = tuple[int, int]
+"""[start, end) in characters: of a sentence in its text, a quote in its passage, a word in
+a question; the one name for such offsets everywhere."""
 
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 _CLOSING_QUOTE = re.compile(r"(['\"“”»«‘’]+)(?:\s+|$)")

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import types
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
@@ -24,10 +23,8 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import bm25s
 import faiss
 import numpy as np
-from filelock import FileLock
 
 from index.analysis import ANALYZER_SETTINGS
-from index.build_lock import turn
 from index.calibration import Calibration
 from index.documents import BlockKind, Skipped
 from index.errors import (
@@ -332,25 +329,6 @@ def _siblings(link: Path, kind: str) -> Iterator[Path]:
     yield from link.parent.glob(f".{link.name}.{kind}-*")
 
 
-@contextmanager
-def build_turn(link: Path) -> Iterator[None]:
-    """The turn to build the index at `link`, among all processes: one build runs, at most
-    one waits, and a further one gets `BuildBusyError` at once (`index.build_lock`).
-
-    Where the lock files cannot even be made (read-only, no permission), nothing can be
-    written: `IndexWriteError`, as from `write_index`.
-    """
-    waiting = FileLock(str(link.parent / f".{link.name}.waiting.lock"))
-    building = FileLock(str(link.parent / f".{link.name}.lock"))
-    with ExitStack() as held:
-        try:
-            link.parent.mkdir(parents=True, exist_ok=True)
-            held.enter_context(turn(waiting, building, str(link)))
-        except OSError as error:
-            raise _write_error(link, error) from error
-        yield
-
-
 def _write_error(link: Path, error: OSError) -> IndexWriteError:
     return IndexWriteError(f"cannot write the index to {link}: {error.strerror or error}")
 
@@ -369,10 +347,10 @@ def _prepare_link(link: Path) -> None:
 def write_index(link: Path, content: IndexContent) -> Manifest:
     """Write `content` as a new version and switch `link` to it; return the final manifest.
 
-    Must run under `build_turn(link)`. Versions that are no longer linked, and directories
-    of builds that were killed, are removed once the new version is in place. If writing
-    fails (disk full, read-only, no permission), what was written is removed, the index in
-    place stays in use, and `IndexWriteError` says why.
+    Must run under `index.build_lock.build_turn(link)`. Versions that are no longer linked,
+    and directories of builds that were killed, are removed once the new version is in
+    place. If writing fails (disk full, read-only, no permission), what was written is
+    removed, the index in place stays in use, and `IndexWriteError` says why.
     """
     _prepare_link(link)
     build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"

@@ -96,9 +96,11 @@ def fake_builder(fake_embedder):
     builder starts `python -m index build`, which cannot load a fake)."""
     from index import build
 
-    def builder(data_dir, index_dir, model, on_progress):
+    def builder(data_dir, index_dir, model, on_progress, *, chunking=None, vectors=None):
         on_progress("building in-process")
-        return build(data_dir, index_dir, embedder=fake_embedder)
+        return build(
+            data_dir, index_dir, embedder=fake_embedder, chunking=chunking, vectors=vectors
+        )
 
     return builder
 
@@ -137,8 +139,8 @@ def isolated_paths(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def real_embedder():
     """The bundled model, loaded once per test session."""
-    from index.config import DEFAULT_MODEL
     from index.embedding import load_embedder
+    from index.settings import DEFAULT_MODEL
 
     return load_embedder(DEFAULT_MODEL)
 

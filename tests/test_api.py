@@ -20,12 +20,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.serve import free_port, serve_app
 from bot import BotSettings
 from bot.answers import Answer, Hit
+from bot.inputs import MAX_INPUT_CHARS
+from bot.pipeline import WARM_UP_QUESTION
 from conftest import FAKE_CALIBRATION, REPO, SEED, FakeEmbedder
 from index import build
 from index.embedding import Role
 from web.api import (
     FAILED,
-    MAX_API_QUESTION_CHARS,
     MAX_SEARCH_HITS,
     NO_INDEX,
     NOT_JSON,
@@ -34,8 +35,8 @@ from web.api import (
 )
 from web.feedback import FeedbackLog
 from web.security import EdgeLimits
-from web.server import make_server, warm_up
-from web.service import WARM_UP_QUESTION, BotService
+from web.server import make_server
+from web.service import BotService
 
 QUESTION = "Was ist Arctic Sentry?"
 
@@ -99,7 +100,7 @@ def root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def service(root) -> BotService:
     service = make_service(root, FakeEmbedder())
-    assert service.warm()
+    assert service.warm_up()
     return service
 
 
@@ -157,7 +158,7 @@ def test_answer_reads_a_follow_up_against_its_history(url, http):
 
 
 def test_a_long_question_is_answered_from_its_first_thousand_characters(url, http):
-    question = QUESTION + " " + "x" * (MAX_API_QUESTION_CHARS - len(QUESTION) - 1)
+    question = QUESTION + " " + "x" * (MAX_INPUT_CHARS - len(QUESTION) - 1)
     reply = http.post(f"{url}/api/answer", json={"question": question}).json()
     assert reply["notices"] and "1000" in reply["notices"][0].replace(".", "")
 
@@ -231,7 +232,7 @@ def test_json_nested_too_deeply_to_parse_is_a_german_400(url, http):
 
 @pytest.mark.parametrize("path", ["/api/health", "/api/ready"])
 def test_load_balancers_may_probe_with_head(url, http, service, path):
-    assert service.warm()
+    assert service.warm_up()
     response = http.head(f"{url}{path}")
     assert response.status_code == 200 and response.content == b""
 
@@ -259,7 +260,7 @@ def test_health_and_readiness_before_and_after_the_warm_up(tmp_path, http):
     embedder = WarmingEmbedder()
     service = make_service(tmp_path, embedder)
     embedder.gate.clear()  # the model's first query is still running
-    warming = threading.Thread(target=warm_up, args=(service,))
+    warming = threading.Thread(target=service.warm_up)
     with served(service, tmp_path) as url:
         warming.start()
         assert embedder.waiting.wait(10)
@@ -278,7 +279,7 @@ def test_health_and_readiness_before_and_after_the_warm_up(tmp_path, http):
 
 def test_without_an_index_the_server_is_alive_but_not_ready(tmp_path, http):
     service = BotService(tmp_path / "none", tmp_path, embedder=FakeEmbedder())
-    assert not service.warm()
+    assert not service.warm_up()
     with served(service, tmp_path) as url:
         assert http.get(f"{url}/api/health").status_code == 200
         for response in (
@@ -297,11 +298,11 @@ def test_without_an_index_the_server_is_alive_but_not_ready(tmp_path, http):
 def test_a_rebuild_stays_ready_and_warms_the_new_index_before_the_swap(tmp_path, http):
     embedder = WarmingEmbedder()
 
-    def builder(data_dir, index_dir, model, on_progress):
-        return build(data_dir, index_dir, embedder=embedder)
+    def builder(data_dir, index_dir, model, on_progress, **settings):
+        return build(data_dir, index_dir, embedder=embedder, **settings)
 
     service = make_service(tmp_path, embedder, builder)
-    assert service.warm()
+    assert service.warm_up()
     with served(service, tmp_path) as url:
         before = http.get(f"{url}/api/status").json()["index"]["version"]
         embedder.gate.clear()  # the new bot's warm-up query will wait
@@ -407,12 +408,10 @@ def test_the_openapi_schema_is_valid_and_lists_exactly_the_rest_routes(url, http
     )
     assert {"200", "413", "422", "503"} <= set(answer["responses"])
     components = schema["components"]["schemas"]
-    assert set(components["AnswerResponse"]["properties"]) == set(
-        Answer("", (), False, 0.0).to_json()
-    )
-    assert set(components["HitResponse"]["properties"]) == {
-        field.name for field in dataclasses.fields(Hit)
-    }
+    answered = answer["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answered["$ref"].endswith("/Answer")  # the library's own shape, defined once
+    assert set(components["Answer"]["properties"]) == set(Answer("", (), False, 0.0).to_json())
+    assert set(components["Hit"]["properties"]) == {field.name for field in dataclasses.fields(Hit)}
     docs = http.get(f"{url}/api/docs")
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
     assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs.text)

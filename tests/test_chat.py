@@ -181,10 +181,10 @@ def test_answers_during_a_rebuild_come_from_the_old_bot(service, small_corpus):
     started, release = threading.Event(), threading.Event()
     real_build = service.builder
 
-    def slow_build(*args):
+    def slow_build(*args, **settings):
         started.set()
         release.wait(10)
-        return real_build(*args)
+        return real_build(*args, **settings)
 
     service.builder = slow_build
     worker = threading.Thread(target=service.rebuild)

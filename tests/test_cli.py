@@ -5,6 +5,8 @@ import json
 import pytest
 
 from conftest import REPO, run_index
+from index import ChunkSettings, Manifest, VectorSettings, read_manifest
+from index.build import build_settings
 
 
 @pytest.mark.model
@@ -60,3 +62,60 @@ def test_summary_warns_when_the_model_has_no_calibration(small_corpus, tmp_path,
     manifest = build(small_corpus, tmp_path / "index", embedder=fake_embedder)
     assert "python -m bench.calibrate --model fake-hashed-words" in summary(manifest)
     assert "embed" in summary(manifest)  # where the build time went
+
+
+RECORDED = Manifest(
+    model="m", dimension=3, documents=1, passages=1, faq_entries=0,
+    chunking=ChunkSettings(max_chars=600, overlap_sentences=0),
+    vectors=VectorSettings(approximate_above=5, hnsw_neighbors=32),
+    vector_index="exact", bm25={}, sources=(), skipped=(), embedded=0, reused=0,
+    furniture=0, built_at="", build_seconds=0.0, calibration=None,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("recorded", "given", "chunking", "vectors"),
+    [
+        (None, {}, ChunkSettings(), VectorSettings()),
+        (RECORDED, {}, RECORDED.chunking, RECORDED.vectors),
+        (
+            RECORDED, {"max_chars": 800},
+            ChunkSettings(max_chars=800, overlap_sentences=0), RECORDED.vectors,
+        ),
+        (
+            RECORDED, {"overlap_sentences": 2, "approximate_above": 0},
+            ChunkSettings(max_chars=600, overlap_sentences=2),
+            VectorSettings(approximate_above=0, hnsw_neighbors=32),
+        ),
+        (
+            None, {"overlap_sentences": 0, "approximate_above": 7},
+            ChunkSettings(overlap_sentences=0), VectorSettings(approximate_above=7),
+        ),
+    ],
+)  # fmt: skip
+def test_a_setting_is_the_one_given_else_the_recorded_one_else_the_default(
+    recorded, given, chunking, vectors
+):
+    assert build_settings(recorded, **given) == (chunking, vectors)
+
+
+def test_the_command_line_run_again_keeps_the_settings_the_index_was_built_with(
+    monkeypatch, small_corpus, tmp_path, fake_embedder
+):
+    import index.__main__ as cli
+
+    real = cli.build
+    fake = fake_embedder
+    monkeypatch.setattr(cli, "build", lambda *a, **kw: real(*a, **{**kw, "embedder": fake}))
+    out = tmp_path / "index"
+
+    def built(*options: str) -> tuple[int, int, int]:
+        assert cli.main(["build", "--data", str(small_corpus), "--out", str(out), *options]) == 0
+        manifest = read_manifest(out)
+        chunking = manifest.chunking
+        return chunking.max_chars, chunking.overlap_sentences, manifest.vectors.approximate_above
+
+    assert built("--max-chars", "600", "--overlap", "0", "--approximate-above", "5") == (600, 0, 5)
+    assert built() == (600, 0, 5)  # run again without options: kept
+    assert built("--overlap", "2") == (600, 2, 5)  # an option given overrides only itself
+    assert built() == (600, 2, 5)

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-import index.loaders
+import index.corpus
 from conftest import REPO, run_index
 from conftest import write_file as write
 from index import build, limits
 from index.__main__ import summary
+from index.corpus import load_corpus
 from index.documents import BlockKind
-from index.loaders import html_text, load_corpus
+from index.formats.html import html_text
 from index.passages import ChunkSettings, split_corpus
 
 SECRET = "FAQBOT_TEST_SECRET=streng-geheim-4711\nFAQBOT_DB_PASSWORD=hunter2"
@@ -366,7 +367,7 @@ def test_an_error_in_a_loader_skips_only_its_file(tmp_path, monkeypatch, error):
     def broken(raw: bytes, rel: str):
         raise error("maximum recursion depth exceeded")
 
-    monkeypatch.setitem(index.loaders.LOADERS, ".html", broken)
+    monkeypatch.setitem(index.corpus.LOADERS, ".html", broken)
     write(tmp_path / "wale.txt", f"Wale\n\n{TEXT}\n")
     write(tmp_path / "kaputt.html", "<p>Kaputt.</p>")
     corpus = load_corpus(tmp_path)

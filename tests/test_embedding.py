@@ -4,8 +4,8 @@ queries and documents in their roles."""
 import numpy as np
 import pytest
 
-from index.config import DEFAULT_MODEL, USE_MODEL
 from index.embedding import Role, load_embedder
+from index.settings import DEFAULT_MODEL, USE_MODEL
 
 
 @pytest.fixture(scope="session")

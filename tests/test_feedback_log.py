@@ -16,13 +16,13 @@ import web.feedback
 from bot.answers import Answer, AnswerKind, Hit
 from bot.inputs import MAX_QUESTION_CHARS
 from conftest import REPO
+from index.settings import Settings
 from web.feedback import (
     KEPT_FILES,
     MAX_ID_CHARS,
     FeedbackLog,
     VoteCounts,
     generations,
-    log_max_bytes,
     read_records,
 )
 
@@ -255,10 +255,12 @@ def test_a_failed_write_returns_false_is_counted_and_logged(
     ("value", "expected"),
     [("", 10 * 2**20), ("1048576", 2**20), ("10", "at least"), ("10MB", "number of bytes")],
 )
-def test_the_cap_comes_from_the_environment(monkeypatch, value, expected):
+def test_the_cap_comes_from_the_environment(monkeypatch, tmp_path, value, expected):
     monkeypatch.setenv("FAQBOT_LOG_MAX_BYTES", value)
+    monkeypatch.setenv("FAQBOT_LOG_DIR", str(tmp_path))
     if isinstance(expected, int):
-        assert log_max_bytes() == expected
+        log = FeedbackLog.of(Settings())
+        assert log.max_bytes == expected and log.directory == tmp_path
     else:
         with pytest.raises(ValueError, match=expected):
-            log_max_bytes()
+            Settings()

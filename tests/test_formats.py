@@ -16,8 +16,8 @@ import pytest
 from bot import Bot
 from conftest import REPO, SEED, write_file
 from index import build
+from index.corpus import load_corpus
 from index.documents import BlockKind
-from index.loaders import load_corpus
 from index.passages import ChunkSettings, split_corpus
 from web.chat_messages import sources_html
 from web.sources import source_label, source_page

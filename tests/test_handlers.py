@@ -12,6 +12,8 @@ from starlette.testclient import TestClient
 
 from bot import Answer, AnswerKind
 from conftest import converse
+from index import build_lock
+from index.settings import Settings
 from web import admin_page, chat_page, server
 from web.feedback import FeedbackLog
 from web.sessions import AnswerRegistry, Conversations
@@ -211,15 +213,27 @@ def test_forged_questions_add_nothing_to_the_chat(chat, question):
     assert chat.api_answer(question)["text"] == chat_page.QUESTION_REFUSED
 
 
-def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(service, feedback):
+def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(
+    service, feedback, monkeypatch
+):
     started, release = threading.Event(), threading.Event()
+    places_taken = []  # the waiting place of the build lock, each time it is taken
+
+    class WatchedLock(build_lock.FileLock):
+        def acquire(self, *args, **kwargs):
+            held = super().acquire(*args, **kwargs)
+            if self.lock_file.endswith(".waiting.lock"):
+                places_taken.append(threading.current_thread().name)
+            return held
+
+    monkeypatch.setattr(build_lock, "FileLock", WatchedLock)
     real_build = service.builder
 
-    def slow_build(data_dir, index_dir, model, on_progress):
+    def slow_build(data_dir, index_dir, model, on_progress, **settings):
         on_progress("Embedding: 50%")
         started.set()
         release.wait(20)
-        return real_build(data_dir, index_dir, model, on_progress)
+        return real_build(data_dir, index_dir, model, on_progress, **settings)
 
     service.builder = slow_build
     admin = admin_page.AdminHandlers(service, feedback)
@@ -229,7 +243,7 @@ def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(service, fe
     assert "Embedding: 50%" in html.unescape(next(first))
     waiting = threading.Thread(target=lambda: list(admin.rebuild()))
     waiting.start()
-    while not service._waiting.locked():  # the second one has taken the waiting place
+    while len(places_taken) < 2:  # the second one has taken the waiting place
         threading.Event().wait(0.01)
     refused = list(admin.rebuild())[-1]
     assert refused.startswith("❌ Neuaufbau fehlgeschlagen") and "waiting" in refused
@@ -263,12 +277,12 @@ def test_operator_pages_exist_only_with_a_password_and_only_after_login(
 def test_the_operator_password_comes_from_the_environment_and_must_be_long(
     monkeypatch, value, outcome
 ):
-    monkeypatch.setenv(admin_page.ADMIN_PASSWORD_ENV, value)
+    monkeypatch.setenv("FAQBOT_ADMIN_PASSWORD", value)
     if outcome is ValueError:
         with pytest.raises(ValueError, match="at least 16 characters"):
-            admin_page.admin_password()
+            Settings()
     else:
-        assert admin_page.admin_password() == outcome
+        assert Settings().admin_password == outcome
 
 
 def test_forged_answers_are_shown_as_failures_not_raised(service, feedback, monkeypatch):

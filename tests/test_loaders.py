@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import write_file
+from index.corpus import DataDirError, load_corpus
 from index.documents import BlockKind
-from index.loaders import DataDirError, load_corpus
 
 
 def write(directory: Path, name: str, content: str | bytes) -> Path:

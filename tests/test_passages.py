@@ -5,8 +5,8 @@ from itertools import pairwise
 
 import pytest
 
+from index.corpus import load_corpus
 from index.documents import Block, BlockKind, Document
-from index.loaders import load_corpus
 from index.passages import ChunkSettings, sentence_windows, split_document
 
 

@@ -15,8 +15,7 @@ import pytest
 
 from index import limits
 from index.documents import Document, ElementKind, FileProblem
-from index.loaders import plain_text_elements
-from index.pdf import (
+from index.formats.pdf import (
     Line,
     build_text,
     column_gutter,
@@ -25,6 +24,7 @@ from index.pdf import (
     pdf_text,
     real_title,
 )
+from index.formats.text import plain_text_elements
 from index.structure import structure
 
 ROOT = Path(__file__).resolve().parent.parent

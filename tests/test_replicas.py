@@ -23,6 +23,7 @@ import pytest
 
 from bench.replicas import Askers, free_ports, replicas_behind_nginx
 from bench.serve import chat_turn
+from bot.pipeline import WARM_UP_QUESTION
 from conftest import REPO, write_file
 from index import build, load_index
 from replicas import (
@@ -35,7 +36,7 @@ from replicas import (
     start_nginx,
     stop_nginx,
 )
-from web.service import WARM_UP_QUESTION, BotService, link_target
+from web.service import BotService, link_target
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 NEEDS_NGINX = pytest.mark.skipif(
@@ -57,7 +58,7 @@ def replica_pair(small_corpus, tmp_path, fake_embedder, fake_settings):
         service = BotService(
             tmp_path / "index", small_corpus, embedder=fake_embedder, settings=fake_settings
         )
-        assert service.warm()
+        assert service.warm_up()
         return service
 
     return replica(), replica()
@@ -200,7 +201,7 @@ def test_warming_up_is_not_counted_as_an_answer(
     seen = []
     replica.answer_listeners.append(seen.append)
     publish(small_corpus, tmp_path / "index", fake_embedder, hour=12)
-    assert replica.warm() and replica.refresh() and seen == []
+    assert replica.warm_up() and replica.refresh() and seen == []
     replica.answer(WARM_UP_QUESTION)
     assert len(seen) == 1
 

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import index.__main__
+import index.build_lock
 import index.store
 from bot import Bot
 from conftest import FAKE_CALIBRATION, REPO
@@ -216,13 +217,13 @@ def test_a_full_disk_keeps_the_index_and_leaves_nothing_behind(
 
 def test_a_lock_that_cannot_be_made_is_a_write_error(out, corpus, fake_embedder, monkeypatch):
     class ReadOnlyLock:
-        def __init__(self, path):
+        def __init__(self, path, **options):
             pass
 
         def acquire(self, blocking=True):
             raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(index.store, "FileLock", ReadOnlyLock)
+    monkeypatch.setattr(index.build_lock, "FileLock", ReadOnlyLock)
     with pytest.raises(IndexWriteError, match="Read-only file system"):
         build(corpus, out, embedder=fake_embedder)
 

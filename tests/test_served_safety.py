@@ -203,7 +203,7 @@ def test_the_app_killed_during_a_rebuild_leaves_an_index_that_serves(tmp_path, r
     import signal
 
     from index import build, load_index
-    from index.store import build_turn
+    from index.build_lock import build_turn
 
     build(REPO / "data", tmp_path / "index", embedder=real_embedder)
     env = served_env(tmp_path)

@@ -3,7 +3,7 @@
 import pytest
 
 from index.documents import BlockKind
-from index.loaders import plain_text_elements
+from index.formats.text import plain_text_elements
 from index.structure import is_furniture, structure
 
 SEED_QUESTIONS = [

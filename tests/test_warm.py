@@ -7,7 +7,7 @@ import pytest
 from bot import AnswerKind, Bot
 from conftest import REPO
 from index import build
-from index.config import DEFAULT_MODEL, USE_MODEL
+from index.settings import DEFAULT_MODEL, USE_MODEL
 from web.service import BotService
 
 pytestmark = pytest.mark.model

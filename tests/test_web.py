@@ -17,11 +17,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from index import limits, web_pages
+from index import limits
 from index.documents import BlockKind, FileProblem
-from index.loaders import html_text
+from index.formats import web_pages
+from index.formats.html import html_text
+from index.formats.web_pages import (
+    FetchedPage,
+    UrlEntry,
+    WebFetcher,
+    decoded,
+    main_content,
+    url_list,
+)
 from index.structure import structure
-from index.web_pages import FetchedPage, UrlEntry, WebFetcher, decoded, main_content, url_list
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 

@@ -14,11 +14,12 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from index import limits, word
+from index import limits
 from index.documents import BlockKind, ElementKind, FileProblem
-from index.loaders import plain_text_elements
+from index.formats import word
+from index.formats.text import plain_text_elements
+from index.formats.word import docx_text
 from index.structure import structure
-from index.word import docx_text
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING, PARAGRAPH, ITEM, QUESTION = (

@@ -1,11 +1,11 @@
 """The operators' page at `/admin`: what is served, how the logs fare, and the rebuild.
 
-It exists only when an admin password is set, behind Gradio's login (`web.server`).
+It exists only when an admin password is set (`$FAQBOT_ADMIN_PASSWORD`, `index.settings`),
+behind Gradio's login (`web.server`).
 """
 
 import hmac
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -18,10 +18,7 @@ from web.service import BotService, Status
 
 log = logging.getLogger("faqbot.admin")
 
-ADMIN_PASSWORD_ENV = "FAQBOT_ADMIN_PASSWORD"
 ADMIN_USER = "admin"
-MIN_ADMIN_PASSWORD_CHARS = 16
-"""With 10 login attempts per minute and client, 16 characters cannot be guessed."""
 STATUS_INTERVAL_SECONDS = 0.5
 
 _MARKUP = re.compile(r"[^\w\s]|_", re.UNICODE)
@@ -116,16 +113,6 @@ def admin_app(handlers: AdminHandlers) -> gr.Blocks:
             api_visibility="private",
         )  # fmt: skip
     return app.queue(max_size=16, api_open=False)
-
-
-def admin_password() -> str | None:
-    """`$FAQBOT_ADMIN_PASSWORD`, or None: then there is no operators' page at all."""
-    password = os.environ.get(ADMIN_PASSWORD_ENV) or None
-    if password is not None and len(password) < MIN_ADMIN_PASSWORD_CHARS:
-        raise ValueError(
-            f"${ADMIN_PASSWORD_ENV} must have at least {MIN_ADMIN_PASSWORD_CHARS} characters"
-        )
-    return password
 
 
 def operator_check(password: str) -> Callable[[str, str], bool]:

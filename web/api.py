@@ -37,8 +37,8 @@ from prometheus_client.registry import Collector
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.answers import Answer, AnswerKind
-from bot.inputs import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
+from bot.answers import Answer, AnswerKind, Hit
+from bot.inputs import MAX_HISTORY_TURNS, MAX_INPUT_CHARS
 from bot.pipeline import Bot
 from web.security import ASGIApp, Message, Receive, Scope, Send
 from web.service import BotService, Status
@@ -50,10 +50,6 @@ VERSION_HEADER = "X-Index-Version"
 """On every answer and search: the index version it came from (the build id of `/api/status`),
 so that a client behind several replicas can tell which version answered."""
 METRICS_PATH = "/metrics"
-MAX_API_QUESTION_CHARS = 2 * MAX_QUESTION_CHARS
-"""As in the chat: a question of up to twice the length that is read is taken, and
-answered from its first 1,000 characters with a note saying so; a longer one is refused
-(422), since a script can shorten what it sends."""
 MAX_HISTORY_ITEMS = 30
 """A client may send its whole conversation as the chat shows it (30 turns); only the
 last `MAX_HISTORY_TURNS` (3) are read, so a longer history costs nothing more."""
@@ -90,15 +86,15 @@ except PackageNotFoundError:  # run from a checkout that was never installed
 
 # ---------------------------------------------------------------- models
 
-Question = Annotated[
+QuestionText = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=MAX_API_QUESTION_CHARS),
+    StringConstraints(min_length=1, max_length=MAX_INPUT_CHARS),
     Field(
         description="The question as typed (Die Frage, wie eingegeben).",
         examples=["Wer führt die Mission Arctic Sentry?"],
     ),
 ]
-EarlierQuestion = Annotated[str, StringConstraints(max_length=MAX_API_QUESTION_CHARS)]
+EarlierQuestion = Annotated[str, StringConstraints(max_length=MAX_INPUT_CHARS)]
 
 
 class Strict(BaseModel):
@@ -109,7 +105,7 @@ class Strict(BaseModel):
 
 
 class AnswerRequest(Strict):
-    question: Question
+    question: QuestionText
     history: list[EarlierQuestion] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_ITEMS,
@@ -131,7 +127,7 @@ class AnswerRequest(Strict):
 
 
 class SearchRequest(Strict):
-    question: Question
+    question: QuestionText
     k: int = Field(5, ge=1, le=MAX_SEARCH_HITS, description="How many passages to return.")
 
     model_config = ConfigDict(
@@ -139,49 +135,8 @@ class SearchRequest(Strict):
     )
 
 
-class HitResponse(BaseModel):
-    """A passage, with everything a citation needs (`bot.answers.Hit`, field for field)."""
-
-    doc_id: str
-    text: str
-    title: str
-    section: str
-    source: str
-    score: float = Field(description="Retrieval score; higher is better, within one query.")
-    passage_id: str
-    question: str = Field(description="The FAQ question, if the passage is an FAQ entry.")
-    url: str = Field(description="The document's web address, if it has one.")
-    start: int = Field(description="Where the passage starts in its document (characters).")
-    end: int
-    quoted: list[tuple[int, int]] = Field(
-        description="In an answer's citations: the quoted sentences as spans of `text`."
-    )
-    first_page: int = Field(description="The first page the passage stands on (PDF), else 0.")
-    last_page: int
-
-
-class AnswerResponse(BaseModel):
-    """A German answer (`bot.answers.Answer.to_json`, as the chat's `/answer` gives it)."""
-
-    text: str = Field(description="The answer; each quoted sentence is followed by [n].")
-    answered: bool = Field(description="Whether the sources answer the question.")
-    confidence: float = Field(ge=0, le=1)
-    kind: AnswerKind
-    citations: list[HitResponse] = Field(description="citations[n - 1] is the source of [n].")
-    suggestions: list[str] = Field(description="Related questions, when the bot declines.")
-    notices: list[str] = Field(description="Remarks on the input, e.g. that it was shortened.")
-    context: str = Field(description="How a follow-up was read („Bezogen auf …“), or empty.")
-    short: str = Field(
-        description="The phrase of the first quote that answers a who/when/where/how-many/"
-        "which question, verbatim; empty when there is none."
-    )
-    short_span: tuple[int, int] = Field(
-        description="Where `short` stands in the first quote: [start, end) in characters."
-    )
-
-
 class SearchResponse(BaseModel):
-    hits: list[HitResponse] = Field(description="The best passages, best first.")
+    hits: list[Hit] = Field(description="The best passages, best first.")
 
 
 class IndexStatus(BaseModel):
@@ -454,7 +409,7 @@ def _question_routes(router: APIRouter, service: BotService) -> None:
         return bot
 
     @router.post(
-        "/answer", response_model=AnswerResponse, responses=REFUSALS,
+        "/answer", response_model=Answer, responses=REFUSALS,
         summary="Answer a question (Frage beantworten)",
     )  # fmt: skip
     def answer(request: AnswerRequest, response: Response) -> dict[str, Any]:
@@ -503,7 +458,7 @@ def _probe_routes(router: APIRouter, service: BotService) -> None:
     )  # fmt: skip
     def ready() -> ReadyResponse:
         """200 once an index is loaded and the bot has answered its warm-up question
-        (`BotService.warm`); 503 before, and while there is no index. A rebuild keeps
+        (`BotService.warm_up`); 503 before, and while there is no index. A rebuild keeps
         the server ready: the new index is warmed before it replaces the old."""
         if service.ready:
             return ReadyResponse()

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from bot.answers import Answer, AnswerKind
-from bot.inputs import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, clean_question
+from bot.inputs import MAX_HISTORY_TURNS, MAX_INPUT_CHARS, MAX_QUESTION_CHARS, clean_question
 from web.chat_messages import THINKING_MESSAGE, answer_messages, shown, user_message
 from web.feedback import FeedbackLog
 from web.service import BotService
@@ -61,7 +61,7 @@ History = list[dict[str, Any]]
 Records = dict[int, str]
 """Which chat message shows which answer (message index → answer id)."""
 
-VOTES = {True: "up", False: "down", "": None}
+VOTE_OF_LIKE = {True: "up", False: "down", "": None}
 """Gradio's like data: True for 👍, False for 👎, "" when a vote is taken back; one of
 `MISSING` when the 👎 menu's reason is chosen."""
 MISSING = ("Falsche Antwort", "Unvollständig", "Quelle passt nicht", "Unverständlich")
@@ -73,11 +73,11 @@ QUESTION_REFUSED = "Die Frage muss ein Text sein."
 HISTORY_REFUSED = "Der Verlauf (history) muss eine Liste der früheren Fragen sein."
 
 
-def bounded(question: Any) -> Any:
+def cut_early(question: Any) -> Any:
     """A question cut to twice the documented length before anything else sees it: enough
     for cleaning to notice it was too long and say so in the answer, which reads, shows,
     logs and remembers at most `MAX_QUESTION_CHARS` of it."""
-    return question[: 2 * MAX_QUESTION_CHARS] if isinstance(question, str) else question
+    return question[:MAX_INPUT_CHARS] if isinstance(question, str) else question
 
 
 class ChatHandlers:
@@ -126,7 +126,7 @@ class ChatHandlers:
             return self.service.answer(question, history=history)
         except Exception:  # the visitor gets a German message, the operator the traceback
             log.exception("answering failed")
-            return Answer(FAILED_MESSAGE, (), False, 0.0, AnswerKind.UNAVAILABLE)
+            return Answer.saying(FAILED_MESSAGE, AnswerKind.UNAVAILABLE)
 
     def restore(self, stored: Any) -> tuple[History, str | None, Records]:
         """On page load: the conversation the browser's stored token names, if the server
@@ -139,10 +139,11 @@ class ChatHandlers:
         """The question shown at once, with the answer pending; empty input adds nothing.
         Returns (chat, cleared input, token, the question to answer or None)."""
         history, _ = self.rendered(token)
-        question = bounded(question)
-        if not isinstance(question, str) or clean_question(question).is_empty:
+        question = cut_early(question)
+        cleaned = clean_question(question) if isinstance(question, str) else None
+        if cleaned is None or cleaned.is_empty:
             return history, "", token, None
-        shown = clean_question(question).text
+        shown = cleaned.text
         return [*history, user_message(shown), THINKING_MESSAGE], "", token, question
 
     def respond(self, pending: Any, token: str | None) -> tuple[History, Records, str | None, None]:
@@ -188,9 +189,9 @@ class ChatHandlers:
         answer_id = (records or {}).get(index) if isinstance(index, int) else None
         given = self.answers.given(token or "", answer_id) if answer_id else None
         liked = data.liked if isinstance(data.liked, bool | str) else None
-        if given is None or given.reply.kind in UNVOTABLE or liked not in (*VOTES, *MISSING):
+        if given is None or given.reply.kind in UNVOTABLE or liked not in (*VOTE_OF_LIKE, *MISSING):
             return
-        vote, reason = (VOTES[liked], None) if liked in VOTES else ("down", liked)
+        vote, reason = (VOTE_OF_LIKE[liked], None) if liked in VOTE_OF_LIKE else ("down", liked)
         if not self.answers.take_vote(token or "", answer_id, vote, reason is not None):
             return
         logged = self.feedback.vote(
@@ -204,11 +205,11 @@ class ChatHandlers:
         `history`: the conversation's earlier questions, oldest first, for follow-ups."""
         earlier = [] if history is None else history
         if not isinstance(question, str):
-            return Answer(QUESTION_REFUSED, (), False, 0.0, AnswerKind.HINT).to_json()
+            return Answer.saying(QUESTION_REFUSED, AnswerKind.HINT).to_json()
         if not isinstance(earlier, list) or not all(isinstance(q, str) for q in earlier):
-            return Answer(HISTORY_REFUSED, (), False, 0.0, AnswerKind.HINT).to_json()
-        kept = [bounded(q) for q in earlier[-MAX_HISTORY_TURNS:]]
-        return self._reply(bounded(question), kept).to_json()
+            return Answer.saying(HISTORY_REFUSED, AnswerKind.HINT).to_json()
+        kept = [cut_early(q) for q in earlier[-MAX_HISTORY_TURNS:]]
+        return self._reply(cut_early(question), kept).to_json()
 
 
 COUNTER_JS = f"(text) => `${{[...(text || '')].length}} / {MAX_QUESTION_CHARS} Zeichen`"

@@ -6,10 +6,11 @@ cut off before the next append, so every line stays valid JSON. No record holds 
 line break of any kind (U+2028, U+2029 and C1 controls such as U+0085 are escaped), so
 even a reader that splits on every Unicode line break sees one record per line.
 
-Bounds: no log file grows beyond `$FAQBOT_LOG_MAX_BYTES` (default 10 MiB). An append that
-would pass it first renames `feedback.jsonl` to `feedback.jsonl.1`, `.1` to `.2` and so on,
-keeping `KEPT_FILES` (3) older files, so a log takes at most four times the cap. Text from
-users is cut to `MAX_QUESTION_CHARS` before it is written.
+Bounds: no log file grows beyond `max_bytes` (the app's: `$FAQBOT_LOG_MAX_BYTES`, default
+10 MiB; `index.settings`). An append that would pass it first renames `feedback.jsonl` to
+`feedback.jsonl.1`, `.1` to `.2` and so on, keeping `KEPT_FILES` (3) older files, so a log
+takes at most four times the cap. Text from users is cut to `MAX_QUESTION_CHARS` before it
+is written.
 
 A write that fails (disk full, read-only, no permission) never reaches the chat: the
 method returns False, logs the error (logger `faqbot.feedback`) and counts it in
@@ -33,17 +34,10 @@ from filelock import FileLock
 
 from bot.answers import Answer
 from bot.inputs import MAX_QUESTION_CHARS
-from index.config import whole_number
+from index.settings import DEFAULT_LOG_MAX_BYTES, Settings
 
 log = logging.getLogger("faqbot.feedback")
 
-LOG_DIR_ENV = "FAQBOT_LOG_DIR"
-MAX_BYTES_ENV = "FAQBOT_LOG_MAX_BYTES"
-DEFAULT_MAX_BYTES = 10 * 2**20
-MIN_MAX_BYTES = 64 * 2**10
-"""The smallest cap the environment may set: twice the largest vote record (its texts cut,
-every character escaped to six bytes: about 32 KB), so that a cap meant in MB but given in
-bytes cannot refuse records. A record larger than the cap is refused and counted."""
 KEPT_FILES = 3
 """Older files kept beside each log (`.1` newest … `.3` oldest); older ones are deleted."""
 MAX_ANSWER_CHARS = 4 * MAX_QUESTION_CHARS
@@ -57,16 +51,6 @@ _RAW_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 """What `json.dumps(ensure_ascii=False)` leaves raw but must not be: C1 controls (U+0085
 is a line break to `str.splitlines`), the Unicode line and paragraph separators, and lone
 surrogates (which UTF-8 cannot encode)."""
-
-
-def log_dir() -> Path:
-    """`$FAQBOT_LOG_DIR`, else `.faqbot/logs` (git-ignored)."""
-    return Path(os.environ.get(LOG_DIR_ENV) or ".faqbot/logs")
-
-
-def log_max_bytes() -> int:
-    """`$FAQBOT_LOG_MAX_BYTES`, else 10 MiB: the size no log file grows beyond."""
-    return whole_number(MAX_BYTES_ENV, DEFAULT_MAX_BYTES, MIN_MAX_BYTES, "bytes")
 
 
 def json_line(record: dict[str, Any]) -> bytes:
@@ -174,12 +158,19 @@ class FeedbackLog:
     last one was not; both are for the operator.
     """
 
-    def __init__(self, directory: Path | None = None, max_bytes: int | None = None) -> None:
-        self.directory = directory or log_dir()
-        self.max_bytes = log_max_bytes() if max_bytes is None else max_bytes
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_LOG_MAX_BYTES) -> None:
+        """Logs in `directory`, no file beyond `max_bytes` (a record larger than that is
+        refused and counted)."""
+        self.directory = directory
+        self.max_bytes = max_bytes
         self.failures = 0
         self.last_error = ""
         self._state = threading.Lock()
+
+    @classmethod
+    def of(cls, settings: Settings) -> "FeedbackLog":
+        """The app's logs: `$FAQBOT_LOG_DIR`, capped at `$FAQBOT_LOG_MAX_BYTES`."""
+        return cls(settings.log_dir, settings.log_max_bytes)
 
     @property
     def votes_path(self) -> Path:

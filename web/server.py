@@ -2,10 +2,11 @@
 (`web.sources`), the operators' page at `/admin`.
 
 `python app.py` (or `make run`) serves http://127.0.0.1:7860; GRADIO_SERVER_NAME and
-GRADIO_SERVER_PORT change host and port. The chat's answer function is also an API
-endpoint: `gradio_client.Client(url).predict("Frage", api_name="/answer")`; beside the
-chat, a plain REST API (`web.api`: `/api/answer`, `/api/search`, health, readiness,
-status, docs at `/api/docs`) and Prometheus metrics at `/metrics`.
+GRADIO_SERVER_PORT change host and port (every setting: `index.settings`). The chat's
+answer function is also an API endpoint:
+`gradio_client.Client(url).predict("Frage", api_name="/answer")`; beside the chat, a
+plain REST API (`web.api`: `/api/answer`, `/api/search`, health, readiness, status, docs
+at `/api/docs`) and Prometheus metrics at `/metrics`.
 
 The chat page has no administration at all: index status and rebuilds live on a second
 Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's login,
@@ -15,7 +16,6 @@ German whatever the browser's language (`web.german_locale`).
 """
 
 import logging
-import os
 import threading
 import time
 
@@ -24,8 +24,8 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from index import config
-from web.admin_page import AdminHandlers, admin_app, admin_password, operator_check
+from index.settings import Settings, SettingsError
+from web.admin_page import AdminHandlers, admin_app, operator_check
 from web.api import API_DOCUMENTATION, API_PREFIX, install_api
 from web.chat_page import CSS, ChatHandlers, chat_app
 from web.feedback import FeedbackLog
@@ -35,15 +35,6 @@ from web.service import BotService
 from web.sources import source_routes
 
 log = logging.getLogger("faqbot.app")
-
-TRUSTED_PROXIES_ENV = "FAQBOT_TRUSTED_PROXIES"
-FOLLOW_SECONDS_ENV = "FAQBOT_FOLLOW_SECONDS"
-FOLLOW_SECONDS = 2.0
-"""How often the app looks whether the index link names a new version (built by `/admin`
-of any replica or by `python -m index build`): a readlink, nothing more, so often is cheap."""
-
-if config.model_name() in config.BUNDLED_MODELS:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a bundled model never needs the network
 
 
 def make_server(service: BotService, feedback: FeedbackLog, password: str | None = None) -> FastAPI:
@@ -79,50 +70,26 @@ def make_server(service: BotService, feedback: FeedbackLog, password: str | None
     return server
 
 
-def warm_up(service: BotService) -> None:
-    """Answer one question in the background, so that the server reports ready
-    (`/api/ready`) only once a whole answer has run on the loaded bot; it serves meanwhile."""
-    started = time.perf_counter()
-    try:
-        if service.warm():
-            log.info("ready after a warm-up of %.2f s", time.perf_counter() - started)
-    except Exception:  # not ready then: the load balancer keeps away, the log says why
-        log.exception("warm-up failed")
-
-
-def trusted_proxies() -> list[str]:
-    """`$FAQBOT_TRUSTED_PROXIES`: the addresses of the proxies in front (nginx), whose
-    X-Forwarded-For names the client; none by default."""
-    value = os.environ.get(TRUSTED_PROXIES_ENV, "")
-    return [address.strip() for address in value.split(",") if address.strip()]
-
-
-def follow_seconds() -> float:
-    """`$FAQBOT_FOLLOW_SECONDS`, else `FOLLOW_SECONDS`; refused at start if not positive."""
-    value = os.environ.get(FOLLOW_SECONDS_ENV) or str(FOLLOW_SECONDS)
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise SystemExit(f"{FOLLOW_SECONDS_ENV} must be a positive number of seconds, got {value}")
-    return seconds
-
-
-def main() -> None:
+def main(settings: Settings | None = None) -> None:
+    """Serve until stopped; `settings`: the environment's (`Settings()`, refused at start
+    with the variable named if a value is unusable) unless given."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    service = BotService()
-    server = make_server(service, FeedbackLog(), admin_password())
-    threading.Thread(target=warm_up, args=(service,), name="warm-up", daemon=True).start()
-    follow = (follow_seconds(), threading.Event())
+    try:
+        settings = settings or Settings()
+    except SettingsError as error:
+        raise SystemExit(f"error: {error}") from None
+    service = BotService(config=settings)
+    server = make_server(service, FeedbackLog.of(settings), settings.admin_password)
+    # Ready (`/api/ready`) once a whole answer has run on the loaded bot; it serves meanwhile.
+    threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
+    follow = (settings.follow_seconds, threading.Event())
     threading.Thread(target=service.follow, args=follow, name="follow", daemon=True).start()
-    host = os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
-    port = int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+    host, port = settings.server_name, settings.server_port
     log.info("serving http://%s:%d/", host, port)
     started = time.perf_counter()
-    # X-Forwarded-For is read only from the proxies named: from anyone else, a client could
-    # name any address and escape the login limit.
-    proxies = trusted_proxies()
+    # X-Forwarded-For is read only from the proxies named (`$FAQBOT_TRUSTED_PROXIES`): from
+    # anyone else, a client could name any address and escape the login limit.
+    proxies = list(settings.trusted_proxies)
     uvicorn.run(
         server, host=host, port=port, log_level="warning",
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,

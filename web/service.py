@@ -8,33 +8,56 @@ started with, so no answer ever mixes old and new state.
 A bot is *ready* once it has answered one question: whatever the model or the answering
 loads lazily has then loaded, and a load balancer should send traffic only to a server
 that answers at full speed.
-The app warms the bot it starts with in the background (`warm`); a rebuild warms the new
-bot before it replaces the old one, so readiness never drops during a rebuild.
+The app warms the bot it starts with in the background (`warm_up`, once); a rebuild or a
+refresh warms the new bot (`Bot.warm_up`) before it replaces the old one, so readiness
+never drops while the index changes.
+
+Rebuilds take turns by the one build lock (`index.build_lock`), shared with every other
+thread and process that builds the same index; the service's own locks guard only what
+is in service.
 """
 
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from bot.answers import Answer, AnswerKind
 from bot.inputs import clean_history, clean_question
 from bot.pipeline import Bot, BotSettings
 from bot.wording import UNAVAILABLE
-from index import Manifest, config, read_manifest
-from index.build_child import Progress, build_in_subprocess
-from index.build_lock import turn
+from index import ChunkSettings, Manifest, VectorSettings, read_manifest
+from index.build import build_settings, recorded_manifest
+from index.build_child import BuildLimits, Progress, build_in_subprocess
+from index.build_lock import build_turn
 from index.embedding import Embedder, load_embedder
 from index.errors import FaqbotError
+from index.settings import Settings
 
 log = logging.getLogger("faqbot.service")
 
-Builder = Callable[[Path, Path, str, Progress], Manifest]
-"""Builds (data directory, index directory, model, progress callback) and returns the new
-manifest. The app's builder is a child process (`index.build_child`); tests hand in one that
-builds in-process with a fake model."""
+
+class Builder(Protocol):
+    """Builds (data directory, index directory, model, progress callback) with the chunking
+    and vector settings given and returns the new manifest. The app's builder is a child
+    process (`index.build_child`); tests hand in one that builds in-process with a fake
+    model."""
+
+    def __call__(
+        self,
+        data_dir: Path,
+        index_dir: Path,
+        model: str,
+        on_progress: Progress,
+        *,
+        chunking: ChunkSettings,
+        vectors: VectorSettings,
+    ) -> Manifest: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +74,6 @@ class Status:
     it was loaded (`link_target`; "" if it is no link, or was switched while loading)."""
     ready: bool = False
     """A bot is loaded and has answered its warm-up question."""
-
-
-WARM_UP_QUESTION = "Worum geht es in den Dokumenten?"
-"""Answered (not shown, not counted) to warm a bot: a whole answer, so that every lazily
-loaded part of answering has run once, not only the model's first query."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,24 +108,30 @@ class BotService:
         *,
         embedder: Embedder | None = None,
         settings: BotSettings | None = None,
-        builder: Builder = build_in_subprocess,
+        builder: Builder | None = None,
+        config: Settings | None = None,
     ) -> None:
-        self.index_dir = index_dir or config.index_dir()
-        self.data_dir = data_dir or config.data_dir()
+        """`config`: the environment's settings (read now if None) for what is not given:
+        the directories, the model a rebuild uses, and the default builder's memory limit
+        (a child process, `index.build_child`)."""
+        config = config or Settings()
+        self.index_dir = index_dir or config.index_dir
+        self.data_dir = data_dir or config.data_dir
+        self.model = config.model
+        """The model a rebuild uses, unless the service was given an embedder."""
         self.settings = settings
-        self.builder = builder
-        self._progress = ""
+        self.builder = builder or partial(build_in_subprocess, limits=BuildLimits.of(config))
+        self._progress: str | None = None
+        """The latest progress line of this service's rebuild; None while none runs."""
         self._embedder = embedder
         self._serving: Serving | None = None
         self._error = ""
-        self._warming = threading.Lock()
-        self._warming_up = threading.Lock()
         self.answer_listeners: list[Callable[[Answer], None]] = []
         """Called with every answer `answer` gives (the app counts them by kind)."""
-        self._rebuilding = threading.Event()
-        self._building = threading.Lock()
-        self._waiting = threading.Lock()
-        self._embedder_lock = threading.Lock()
+        # Builds take turns by `index.build_lock` alone; three locks guard the service:
+        self._swapping = threading.Lock()  # a swap and a warm-up's mark never interleave
+        self._warming_up = threading.Lock()  # one warm-up: the start-up's or a refresh's retry
+        self._embedder_lock = threading.Lock()  # the model loaded once when threads ask at once
         self._load()
 
     def _embedder_for(self, model: str) -> Embedder:
@@ -154,20 +178,34 @@ class BotService:
         serving = self._serving
         return serving is not None and serving.warm
 
-    def warm(self) -> bool:
-        """Answer the warm-up question with the current bot and mark it ready, unless a
-        rebuild replaced it meanwhile (the rebuild warms its own). False without a bot."""
+    def warm_up(self) -> bool:
+        """Warm the bot in service (`Bot.warm_up`) and mark it ready, unless a rebuild or a
+        refresh replaced it meanwhile (they warm their own before the swap). The server
+        calls it once, in the background at start-up; `refresh` again while the bot in
+        service is not warm. False without a bot, while another warm-up runs, or if it
+        failed (logged: not ready then, the load balancer keeps away)."""
         serving = self._serving
         if serving is None or not self._warming_up.acquire(blocking=False):
-            return False  # no bot, or a warm-up runs (started at start-up, or by `refresh`)
+            return False
+        started = time.perf_counter()
         try:
-            serving.bot.answer(WARM_UP_QUESTION)
+            serving.bot.warm_up()
+        except Exception:
+            log.exception("warm-up failed")
+            return False
         finally:
             self._warming_up.release()
-        with self._warming:  # a rebuild's swap and this mark must not interleave
+        with self._swapping:
             if self._serving is serving:
                 self._serving = replace(serving, warm=True)
+        log.info("ready after a warm-up of %.2f s", time.perf_counter() - started)
         return True
+
+    @staticmethod
+    def _warmed(serving: Serving) -> Serving:
+        """A freshly loaded bot, warmed before it is swapped in."""
+        serving.bot.warm_up()
+        return replace(serving, warm=True)
 
     def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
         """`Bot.answer` of the current bot; `history`: the conversation's earlier questions
@@ -181,7 +219,7 @@ class BotService:
         if serving is None:
             clean_question(question)  # a caller's bug is still a TypeError
             clean_history(history)
-            reply = Answer(UNAVAILABLE, (), False, 0.0, AnswerKind.UNAVAILABLE)
+            reply = Answer.saying(UNAVAILABLE, AnswerKind.UNAVAILABLE)
         else:
             reply = serving.bot.answer(question, history)
         for listener in self.answer_listeners:
@@ -191,7 +229,7 @@ class BotService:
     def _swap(self, serving: Serving) -> bool:
         """Put a warm bot in service, unless the index link has moved on while it loaded:
         an older version never replaces a newer one (`refresh` loads the newer next)."""
-        with self._warming:
+        with self._swapping:
             if link_target(self.index_dir) != serving.version:
                 return False
             self._serving = serving
@@ -210,21 +248,20 @@ class BotService:
         """
         version = link_target(self.index_dir)
         current = self._serving
-        if not version or self._rebuilding.is_set():
+        if not version or self._progress is not None:  # a rebuild here swaps its own
             return False
         if current is not None and current.version == version:
             if not current.warm:  # the warm-up failed (logged): try it again
-                self.warm()
+                self.warm_up()
             return False
         try:
-            serving = self._serving_of(read_manifest(self.index_dir).model)
-            serving.bot.answer(WARM_UP_QUESTION)
+            serving = self._warmed(self._serving_of(read_manifest(self.index_dir).model))
         except (FaqbotError, OSError) as error:  # e.g. removed by a newer build meanwhile
             if current is None:
                 self._error = str(error)
             log.warning("index version %s not loaded yet (%s)", version, error)
             return False
-        swapped = self._swap(replace(serving, warm=True))
+        swapped = self._swap(serving)
         if swapped:
             log.info("serving index version %s", serving.version)
         return swapped
@@ -240,7 +277,8 @@ class BotService:
 
     def status(self) -> Status:
         serving = self._serving  # one read: manifest, version and warmth of one load
-        status = Status(None, self._error, self._rebuilding.is_set(), self._progress)
+        progress = self._progress
+        status = Status(None, self._error, progress is not None, progress or "")
         if serving is None:
             return status
         manifest = serving.bot.content.manifest
@@ -250,23 +288,25 @@ class BotService:
         self._progress = line
 
     def rebuild(self) -> Manifest:
-        """Rebuild from the data directory with the builder and switch to the new index.
+        """Rebuild from the data directory with the builder and switch to the new index,
+        with the chunking and vector settings the index it replaces was built with.
 
-        Builds take turns (`index.build_lock`) within this service and across processes alike:
-        `BuildBusyError` when one runs and another waits. The new bot answers the warm-up
-        question before it is swapped in. On failure the current bot stays in service and
-        the error is raised.
+        Builds take turns by the one build lock (`index.build_lock`), with this service's
+        other rebuilds and every other thread or process alike: `BuildBusyError` when one
+        runs and another waits. The builder runs within the turn (a child process is handed
+        it), and so do loading and warming the new bot before it is swapped in. On failure
+        the current bot stays in service and the error is raised.
         """
-        with turn(self._waiting, self._building, f"the index at {self.index_dir}"):
-            self._rebuilding.set()
+        with build_turn(self.index_dir):
             self._progress = ""
             try:
-                model = self._embedder.name if self._embedder else config.model_name()
-                manifest = self.builder(self.data_dir, self.index_dir, model, self._report)
-                serving = self._serving_of(manifest.model)
-                serving.bot.answer(WARM_UP_QUESTION)
-                self._swap(replace(serving, warm=True))
+                model = self._embedder.name if self._embedder else self.model
+                chunking, vectors = build_settings(recorded_manifest(self.index_dir))
+                manifest = self.builder(
+                    self.data_dir, self.index_dir, model, self._report,
+                    chunking=chunking, vectors=vectors,
+                )  # fmt: skip
+                self._swap(self._warmed(self._serving_of(manifest.model)))
                 return manifest
             finally:
-                self._rebuilding.clear()
-                self._progress = ""
+                self._progress = None

@@ -30,7 +30,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.documents import ElementKind  # noqa: E402
-from index.loaders import plain_text_elements  # noqa: E402
+from index.formats.text import plain_text_elements  # noqa: E402
 from index.structure import FAQ_HEADING, SOURCES_HEADING, is_furniture  # noqa: E402
 
 SEED = ROOT / "data" / "nato-krise-2026.txt"

@@ -43,7 +43,8 @@ from pdfplumber.utils import extract_words
 from pdfplumber.utils.exceptions import PdfminerException
 
 from index import limits
-from index.documents import Element, ElementKind, Extracted, FileProblem
+from index.documents import Element, ElementKind, Extracted, FileProblem, content_hash
+from index.formats import Loaded, document
 
 _NO_TEXT = "no text layer (a scanned PDF?); run OCR first, e.g. with ocrmypdf"
 _EDGE_ROWS = 2
@@ -79,7 +80,6 @@ _FILE_NAME_TITLE = re.compile(
     r"|untitled|unbenannt|ohne\s+titel|dokument\d*|document\d*",
     re.IGNORECASE,
 )
-
 
 # ---------------------------------------------------------------- lines and their roles
 
@@ -884,3 +884,8 @@ def pdf_text(raw: bytes) -> Extracted:
     if not any(page.rows for page in pages):
         raise FileProblem(_NO_TEXT)
     return build_text(_lines(pages), title)
+
+
+def load_pdf(raw: bytes, rel: str) -> Loaded:
+    extracted = pdf_text(raw)
+    return [document(rel, extracted, content_hash(extracted.text))], []

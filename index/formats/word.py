@@ -31,7 +31,15 @@ from docx.text.run import Run
 from lxml import etree
 
 from index import limits
-from index.documents import ElementKind, ElementText, Extracted, FileProblem, shortened
+from index.documents import (
+    ElementKind,
+    ElementText,
+    Extracted,
+    FileProblem,
+    content_hash,
+    shortened,
+)
+from index.formats import Loaded, document
 
 MAX_STYLE_CHAIN = 20
 """A style inherits from at most 20 base styles; a longer (or circular) chain is cut there.
@@ -412,3 +420,8 @@ def docx_text(raw: bytes) -> Extracted:
             collected.table(item)
     title = collected.title or _core_title(document)
     return Extracted(collected.text, tuple(collected.elements), title)
+
+
+def load_docx(raw: bytes, rel: str) -> Loaded:
+    extracted = docx_text(raw)
+    return [document(rel, extracted, content_hash(extracted.text))], []

