@@ -4,11 +4,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter, with_config
 
 from index.sentences import Span
 
+_ALWAYS_THERE = ConfigDict(json_schema_serialization_defaults_required=True)
+"""In the API's schema every field is required: a default is the library's, the JSON has
+them all."""
 
+
+@with_config(_ALWAYS_THERE)
 @dataclass(frozen=True, slots=True)
 class Hit:
     """A retrieved passage: the text to quote and everything a citation needs.
@@ -65,6 +70,7 @@ class AnswerKind(StrEnum):
     """The index cannot be used (missing, damaged, built with another model)."""
 
 
+@with_config(_ALWAYS_THERE)
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A German answer; every quoted sentence is followed by its marker `[n]`, and

@@ -21,12 +21,14 @@ from bot.extraction import (
     SENTENCE_FEATURES,
     Candidate,
     ExtractionSettings,
+    Judged,
     candidates,
     judge_sentences,
     quote_answer,
 )
 from bot.inputs import MAX_QUESTION_CHARS, Question, clean_question, read_input
 from bot.language import language_guess
+from bot.questions import QuestionKind, question_kind
 from bot.retrieval import Query, Ranked, RetrievalSettings, Retrieved, Retriever
 from bot.short_answer import short_answer
 from index import limits
@@ -229,19 +231,43 @@ class Bot:
             return Answer(
                 text, (), False, sure, AnswerKind.DECLINED, suggestions, notices, context=context
             )
-        focus = None  # the question the sentences must answer, if not the query's
+        if ranked.question_similarity[0] >= faq_match:  # an FAQ question: its answer whole
+            return self._faq_answer(reading, query, ranked, sure, notices)
+        return self._quoted_answer(reading, found, judged, sure, notices)
+
+    def _faq_answer(
+        self,
+        reading: followup.Reading,
+        query: Query,
+        ranked: Ranked,
+        sure: float,
+        notices: tuple[str, ...],
+    ) -> Answer:
+        """The answer of the FAQ entry whose question is the user's, whole."""
+        hit = hit_of(self.content.passages[int(ranked.rows[0])], ranked.fused[0])
+        hit = replace(hit, quoted=((0, len(hit.text)),))
+        text = wording.quoted([(hit.text, hit.passage_id)], reading.context, notices)
+        reply = Answer(
+            text, (hit,), True, sure, AnswerKind.FAQ, notices=notices, context=reading.context
+        )
+        kind = question_kind(reading.focus) if reading.focus else query.kind
+        return self._with_short(reply, reading.focus or query.text, kind, hit.text)
+
+    def _quoted_answer(
+        self,
+        reading: followup.Reading,
+        found: Retrieved,
+        judged: list[Judged],
+        sure: float,
+        notices: tuple[str, ...],
+    ) -> Answer:
+        """The answer that quotes the sentences judged to answer best, for the reading's
+        focus if it has one (embedded only now: a declined reading never needs it)."""
+        focus = None
         if reading.focus:
             vector = self.embedder.embed([reading.focus], Role.QUERY)[0]
             focus = self.retriever.query(reading.focus, vector)
-        asked = focus or query
-        if ranked.question_similarity[0] >= faq_match:  # an FAQ question: its answer whole
-            hit = hit_of(self.content.passages[int(ranked.rows[0])], ranked.fused[0])
-            hit = replace(hit, quoted=((0, len(hit.text)),))
-            text = wording.quoted([(hit.text, hit.passage_id)], context, notices)
-            reply = Answer(
-                text, (hit,), True, sure, AnswerKind.FAQ, notices=notices, context=context
-            )
-            return self._with_short(reply, asked, hit.text)
+        ranked, asked = found.ranked, focus or found.query
         models = (self.calibration.sentence, self.calibration.follow)
         quoting = quote_answer(judged, focus, ranked, self.index, self.settings.extraction, models)
         score_of = dict(zip(ranked.rows.tolist(), ranked.fused.tolist(), strict=True))
@@ -258,28 +284,35 @@ class Bot:
             (hit.text[q.span[0] : q.span[1]], hit.passage_id)
             for q, hit in zip(quoting.quotes, hits, strict=True)
         ]
-        text = wording.quoted(lines, context, notices)
+        text = wording.quoted(lines, reading.context, notices)
         reply = Answer(
-            text, citations, True, sure, AnswerKind.ANSWER, notices=notices, context=context
-        )
+            text, citations, True, sure, AnswerKind.ANSWER, notices=notices,
+            context=reading.context,
+        )  # fmt: skip
         if quoting.best is None:
             return reply
         best, first = quoting.best.span, quoting.quotes[0].span[0]  # the first quote holds it
-        return self._with_short(reply, asked, lines[0][0], (best[0] - first, best[1] - first))
+        within = (best[0] - first, best[1] - first)
+        return self._with_short(reply, asked.text, asked.kind, lines[0][0], within)
 
     def _with_short(
-        self, reply: Answer, query: Query, quote: str, within: tuple[int, int] | None = None
+        self,
+        reply: Answer,
+        question: str,
+        kind: QuestionKind | None,
+        quote: str,
+        within: tuple[int, int] | None = None,
     ) -> Answer:
-        """`reply` with the phrase of its first `quote` that answers `query`, looked for
-        in the sentence `within` the quote that was judged to answer (the whole quote if
-        None) and never in more than a sentence's worth of text (`MAX_SENTENCE_CHARS`: the
+        """`reply` with the phrase of its first `quote` that answers `question` (of `kind`),
+        looked for in the sentence `within` the quote that was judged to answer (the whole
+        quote if None) and never in more than a sentence's worth of text (`MAX_SENTENCE_CHARS`: the
         candidates of a long text take milliseconds each). A question of no kind asks for
         no short answer."""
         start, end = within or (0, len(quote))
         model = self.calibration.short
-        if model is None or query.kind is None or end - start > limits.MAX_SENTENCE_CHARS:
+        if model is None or kind is None or end - start > limits.MAX_SENTENCE_CHARS:
             return reply
-        found = short_answer(query.text, quote[start:end], model, query.kind)
+        found = short_answer(question, quote[start:end], model, kind)
         if found is None:
             return reply
         span = (start + found.span[0], start + found.span[1])

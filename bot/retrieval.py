@@ -75,9 +75,6 @@ class Ranked:
     """Similarity of an FAQ candidate's question, if that question may answer this one
     (kinds do not clash); -1 for other passages."""
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
 
 @dataclass(frozen=True)
 class Retrieved:

@@ -13,7 +13,6 @@ If the caller holds the build turn (`index.build_lock`; `BotService.rebuild` doe
 child is handed it with the lock's descriptor rather than waiting for its own parent.
 """
 
-import builtins
 import json
 import logging
 import os
@@ -77,11 +76,16 @@ class ChildResult:
     error_type: str = ""
     """The error's class as `module.QualifiedName`, e.g. `index.errors.NoPassagesError`."""
     message: str = ""
+    plain: bool = False
+    """A `ValueError` or `OSError`: its message says it all (the command line prints it alone)."""
 
     def to_json(self) -> str:
         if self.manifest is not None:
             return json.dumps({"ok": True, "manifest": self.manifest.to_json()})
-        body = {"ok": False, "error_type": self.error_type, "message": self.message}
+        body = {
+            "ok": False, "error_type": self.error_type, "message": self.message,
+            "plain": self.plain,
+        }  # fmt: skip
         return json.dumps(body, ensure_ascii=False)
 
     @classmethod
@@ -89,12 +93,13 @@ class ChildResult:
         data = json.loads(text)
         if data["ok"]:
             return cls(Manifest.from_json(data["manifest"]))
-        return cls(None, str(data["error_type"]), str(data["message"]))
+        return cls(None, str(data["error_type"]), str(data["message"]), data["plain"] is True)
 
     @classmethod
     def of_error(cls, error: Exception) -> "ChildResult":
         kind = type(error)
-        return cls(None, f"{kind.__module__}.{kind.__qualname__}", str(error))
+        plain = isinstance(error, ValueError | OSError)
+        return cls(None, f"{kind.__module__}.{kind.__qualname__}", str(error), plain)
 
     def error(self, limits: BuildLimits) -> FaqbotError:
         """The child's error as the parent raises it: the same `FaqbotError` class, a
@@ -105,12 +110,9 @@ class ChildResult:
         faqbot_error = _faqbot_errors().get(self.error_type)
         if faqbot_error is not None:
             return faqbot_error(self.message)
-        name = self.error_type.rpartition(".")[2]
-        if self.error_type.startswith("builtins.") and issubclass(
-            getattr(builtins, name, Exception), (ValueError, OSError)
-        ):  # what the command line reports in one line, without the type
+        if self.plain:  # what the command line reports in one line, without the type
             return BuildFailedError(self.message)
-        return BuildFailedError(f"{name}: {self.message}")
+        return BuildFailedError(f"{self.error_type.rpartition('.')[2]}: {self.message}")
 
 
 def _faqbot_errors() -> dict[str, type[FaqbotError]]:

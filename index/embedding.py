@@ -6,7 +6,6 @@ gte) embed the two differently; a model without roles ignores the argument. Test
 a deterministic fake, and only a few tests load the real model.
 """
 
-import os
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any, Protocol
@@ -14,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.errors import ModelLoadError
-from index.settings import DEFAULT_MODEL, USE_MODEL
+from index.settings import DEFAULT_MODEL, USE_MODEL, stay_offline
 
 
 class Role(StrEnum):
@@ -96,8 +95,7 @@ BUNDLED: dict[str, Callable[[], Any]] = {DEFAULT_MODEL: _bundled_e5, USE_MODEL: 
 
 def _load_sentence_transformer(name: str) -> Any:
     if name in BUNDLED:
-        # A bundled model never needs the network; make sure nothing tries it.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        stay_offline(name)
         return BUNDLED[name]()
     from sentence_transformers import SentenceTransformer
 

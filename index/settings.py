@@ -1,15 +1,18 @@
-"""Every setting faqbot takes from the environment, in one place: `Settings()`.
+"""Every setting faqbot takes from the environment, in one place: `Settings()` for the
+index and the answering, `ServerSettings()` for the web server besides.
 
 The entry points (`python app.py`, `python -m index`, `python -m bot`, `bot.answer`,
-`replicas.py`) read the environment once, as one `Settings`, and hand it down; no other
-module reads the environment. A value that cannot be used is refused at once with a
-`SettingsError` that names the variable. An empty variable counts as unset.
+`replicas.py`) read the environment once, as one `Settings` (the server: `ServerSettings`),
+and hand it down; no other module reads the environment. A value that cannot be used is
+refused at once with a `SettingsError` that names the variable. An empty variable counts
+as unset.
 
 Paths are relative to the working directory, like every CLI's: `make` runs from the
 repository root, and outside callers point the variables where they keep their data.
 """
 
 import math
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -87,6 +90,28 @@ class Settings(BaseSettings):
     """The embedding model a build uses: a bundled name, a model name or a local path."""
     build_memory_mb: int = Field(DEFAULT_BUILD_MEMORY_MB, validation_alias=BUILD_MEMORY_ENV)
     """Address space, in MiB, of a build the app starts (`index.build_child`)."""
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise SettingsError("; ".join(_reasons(error))) from None
+
+    @field_validator("build_memory_mb", mode="before")
+    @classmethod
+    def _build_memory(cls, raw: object) -> int:
+        return whole_number(BUILD_MEMORY_ENV, raw, MIN_BUILD_MEMORY_MB, "MiB")
+
+    @property
+    def build_memory_bytes(self) -> int:
+        return self.build_memory_mb * 2**20
+
+
+class ServerSettings(Settings):
+    """What the web server reads besides: its logs, the operators' password, the proxies in
+    front, its address. A library caller (`bot.answer`, `python -m index`) never reads these,
+    so a value here that cannot be used stops the server only."""
+
     log_dir: Path = Field(Path(".faqbot/logs"), validation_alias=LOG_DIR_ENV)
     """Where the feedback logs go (`web.feedback`)."""
     log_max_bytes: int = Field(DEFAULT_LOG_MAX_BYTES, validation_alias=LOG_MAX_BYTES_ENV)
@@ -101,17 +126,6 @@ class Settings(BaseSettings):
     """How often the app looks for a new index version."""
     server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
     server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
-
-    def __init__(self, **values: Any) -> None:
-        try:
-            super().__init__(**values)
-        except ValidationError as error:
-            raise SettingsError("; ".join(_reasons(error))) from None
-
-    @field_validator("build_memory_mb", mode="before")
-    @classmethod
-    def _build_memory(cls, raw: object) -> int:
-        return whole_number(BUILD_MEMORY_ENV, raw, MIN_BUILD_MEMORY_MB, "MiB")
 
     @field_validator("log_max_bytes", mode="before")
     @classmethod
@@ -158,9 +172,19 @@ class Settings(BaseSettings):
             raise ValueError(f"${SERVER_PORT_ENV} must be a port number (1 to 65535), not {raw!r}")
         return port
 
-    @property
-    def build_memory_bytes(self) -> int:
-        return self.build_memory_mb * 2**20
+
+def stay_offline(model: str) -> None:
+    """A bundled `model` never needs the network: tell huggingface_hub so, unless the
+    environment says otherwise. huggingface_hub reads it once, when first imported (gradio
+    imports it), so the web package calls this before it imports gradio."""
+    if model in BUNDLED_MODELS:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def configured_model() -> str:
+    """`$FAQBOT_MODEL`, else the default, read alone: at import time nothing else is
+    checked yet (`Settings()` at the entry point refuses a bad value with the others)."""
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
 def _reasons(error: ValidationError) -> list[str]:

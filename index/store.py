@@ -5,24 +5,22 @@ A build writes a new directory and then replaces the link in one `rename`, so a 
 sees either the old index or the new one, and a killed build leaves the old one in use.
 """
 
-import dataclasses
 import json
 import os
 import reprlib
 import secrets
 import shutil
-import types
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from enum import Enum
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, TypeVar
 
 import bm25s
 import faiss
 import numpy as np
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from index.analysis import ANALYZER_SETTINGS
 from index.calibration import Calibration
@@ -55,150 +53,77 @@ REBUILD_HINT = "rebuild it with: python -m index build"
 #
 # The manifest and the passages are read back into frozen dataclasses, and everything after
 # loading trusts their declared types: a hand-edited `"files": "abc"` must be refused here,
-# with the field's name, not surface later as an AttributeError. The check is written out
-# instead of using pydantic: pydantic is installed only as Gradio's dependency (the index
-# layer runs without the app), and the schema needs few shapes (scalars, enums, `X | None`,
-# tuples, string-keyed dicts, nested dataclasses), each one strict in a few lines. A check
-# is made once per type and costs about as much as building the dataclasses themselves.
+# with the field's name, not surface later as an AttributeError. pydantic checks them in
+# strict mode (no `true` for a number, no `64.0` for a count, no unknown field), each record
+# wrapped under its name so that an error's path reads `manifest.chunking.max_chars`.
 
-Check = Callable[[Any], Any]
-"""Takes a parsed JSON value and returns it as its declared type, or raises `_Invalid`."""
+_PROBLEMS = {
+    "missing": "is missing",
+    "unexpected_keyword_argument": "is not a field",
+    "extra_forbidden": "is not a field",
+    "dataclass_type": "must be an object",
+    "dict_type": "must be an object",
+    "string_type": "must be str",
+    "int_type": "must be int",
+    "float_type": "must be float",
+    "bool_type": "must be bool",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+}
 
 
-class _Invalid(Exception):
-    """A value that does not have its declared type; the path to it is added on the way out."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.path = ""
-
-    def at(self, step: str) -> "_Invalid":
-        self.path = step + self.path
-        return self
+def _problem(error: dict[str, Any]) -> str:
+    """One validation error as `record.field[0] must be int, got '3'`."""
+    path = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in error["loc"])
+    kind = error["type"]
+    if kind in ("missing", "unexpected_keyword_argument", "extra_forbidden"):
+        problem = _PROBLEMS[kind]
+    elif kind in _PROBLEMS:
+        problem = f"{_PROBLEMS[kind]}, got {_shown(error['input'])}"
+    elif kind == "enum":
+        problem = f"must be one of {error['ctx']['expected']}, got {_shown(error['input'])}"
+    elif kind in ("too_long", "too_short"):
+        problem = f"must have 2 items, got {_shown(error['input'])}"  # a span: (start, end)
+    elif kind == "value_error":  # the class's own checks (`__post_init__`)
+        problem = f"is refused: {error['ctx']['error']}"
+    else:
+        problem = f"is refused: {error['msg']}"
+    return path.removeprefix(".") + " " + problem
 
 
 def _shown(value: Any) -> str:
     return "null" if value is None else reprlib.repr(value)
 
 
-def _dataclass_check(cls: type) -> Check:
-    hints = get_type_hints(cls)
-    checks = {f.name: _check(hints[f.name]) for f in dataclasses.fields(cls)}
-    required = {
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    }
+T = TypeVar("T")
 
-    def check(value: Any) -> Any:
-        if type(value) is not dict:
-            raise _Invalid(f"must be an object, got {_shown(value)}")
-        missing, unknown = required - value.keys(), value.keys() - checks.keys()
-        if missing:
-            raise _Invalid("is missing").at(f".{min(missing)}")
-        if unknown:
-            raise _Invalid(f"is not a field of {cls.__name__}").at(f".{min(unknown)}")
-        arguments = {}
-        for name, item in value.items():
-            try:
-                arguments[name] = checks[name](item)
-            except _Invalid as error:
-                raise error.at(f".{name}") from None
+
+class _Strict(Generic[T]):
+    """Reads JSON text of one record type, strictly; `ValueError` names the first bad field.
+
+    The record is read as the one item of a list (`[text]`): pydantic applies a config to a
+    list, not to a dataclass of the standard library, and two records in one text are then
+    two items, refused."""
+
+    def __init__(self, name: str, cls: type[T]) -> None:
+        self.name = name
+        self._adapter = TypeAdapter(
+            tuple[cls],
+            config=ConfigDict(strict=True, extra="forbid"),  # type: ignore[valid-type]
+        )
+
+    def read(self, text: str) -> T:
         try:
-            return cls(**arguments)
-        except (TypeError, ValueError) as error:  # the class's own checks (`__post_init__`)
-            raise _Invalid(f"is refused: {error}") from None
-
-    return check
-
-
-def _tuple_check(items: tuple[Any, ...]) -> Check:
-    variadic = len(items) == 2 and items[1] is Ellipsis
-    checks = [_check(hint) for hint in items[: 1 if variadic else None]]
-
-    def check(value: Any) -> tuple[Any, ...]:
-        if type(value) not in (list, tuple):  # tuple: what `Manifest.to_json` gives
-            raise _Invalid(f"must be a list, got {_shown(value)}")
-        if not variadic and len(value) != len(checks):
-            raise _Invalid(f"must have {len(checks)} items, got {_shown(value)}")
-        result = []
-        for n, (check_item, item) in enumerate(
-            zip(checks * len(value) if variadic else checks, value, strict=True)
-        ):
-            try:
-                result.append(check_item(item))
-            except _Invalid as error:
-                raise error.at(f"[{n}]") from None
-        return tuple(result)
-
-    return check
-
-
-def _dict_check(key_hint: Any, value_hint: Any) -> Check:
-    check_key, check_value = _check(key_hint), _check(value_hint)
-
-    def check(value: Any) -> dict[Any, Any]:
-        if type(value) is not dict:
-            raise _Invalid(f"must be an object, got {_shown(value)}")
-        result = {}
-        for key, item in value.items():
-            try:
-                result[check_key(key)] = check_value(item)
-            except _Invalid as error:
-                raise error.at(f"[{key!r}]") from None
-        return result
-
-    return check
-
-
-def _optional_check(arms: tuple[Any, ...]) -> Check:
-    (arm,) = (hint for hint in arms if hint is not type(None))  # only `X | None` is declared
-    check_arm = _check(arm)
-    return lambda value: None if value is None else check_arm(value)
-
-
-def _enum_check(kind: type[Enum]) -> Check:
-    members = {member.value: member for member in kind}
-    allowed = ", ".join(map(repr, members))
-
-    def check(value: Any) -> Enum:
-        if type(value) is str and value in members:  # the enums declared are string-valued
-            return members[value]
-        raise _Invalid(f"must be one of {allowed}, got {_shown(value)}")
-
-    return check
-
-
-def _scalar_check(kind: type) -> Check:
-    def check(value: Any) -> Any:
-        if type(value) is kind:  # `type`, not `isinstance`: true is not an int
-            return value
-        if kind is float and type(value) is int:  # JSON from a person may write 2 for 2.0
-            return float(value)
-        raise _Invalid(f"must be {kind.__name__}, got {_shown(value)}")
-
-    return check
-
-
-@cache
-def _check(hint: Any) -> Check:
-    """The check of values declared as `hint`: lists become tuples where tuples are declared,
-    objects the declared dataclasses."""
-    origin, args = get_origin(hint), get_args(hint)
-    if hint is Any:
-        return lambda value: value
-    if dataclasses.is_dataclass(hint):
-        return _dataclass_check(hint)
-    if origin in (Union, types.UnionType):
-        return _optional_check(args)
-    if origin is tuple:
-        return _tuple_check(args)
-    if origin is dict:
-        return _dict_check(*args)
-    if issubclass(hint, Enum):
-        return _enum_check(hint)
-    return _scalar_check(hint)
+            return self._adapter.validate_json(f"[{text}]")[0]
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            if first["loc"][:1] == (0,):
+                first = {**first, "loc": (self.name, *first["loc"][1:])}
+            elif first["type"] == "too_long":
+                first = {"loc": (self.name,), "type": "records", "msg": "more than one record"}
+            else:  # not JSON at all
+                first = {**first, "loc": (self.name,)}
+            raise ValueError(_problem(first)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,11 +175,12 @@ class Manifest:
         another type or refused by its class (such as `chunking.max_chars` 0).
         """
         try:
-            return _check(cls)(data)
-        except _Invalid as error:
-            raise IndexCorruptError(
-                f"manifest{error.path} {error.problem}; {REBUILD_HINT}"
-            ) from None
+            return _MANIFEST_JSON.read(json.dumps(data))
+        except ValueError as error:
+            raise IndexCorruptError(f"{error}; {REBUILD_HINT}") from None
+
+
+_MANIFEST_JSON = _Strict("manifest", Manifest)
 
 
 def now_iso() -> str:
@@ -455,15 +381,18 @@ def _check_files(directory: Path, manifest: Manifest) -> None:
             )
 
 
+_PASSAGE_JSON = _Strict("passage", Passage)
+
+
 def _read_passages(path: Path) -> tuple[Passage, ...]:
     """Every passage, each field of its declared type (search and quoting trust them)."""
-    check, passages = _check(Passage), []
+    passages = []
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             try:
-                passages.append(check(json.loads(line)))
-            except _Invalid as error:
-                raise ValueError(f"line {number}: passage{error.path} {error.problem}") from None
+                passages.append(_PASSAGE_JSON.read(line))
+            except ValueError as error:
+                raise ValueError(f"line {number}: {error}") from None
     return tuple(passages)
 
 

@@ -179,7 +179,7 @@ def small_corpus(tmp_path, seed_text) -> Path:
 
 
 def converse(chat, question, token=None):
-    """One chat turn as the page sends it (`app.ChatHandlers`): the question shown at
+    """One chat turn as the page sends it (`web.chat_page.ChatHandlers`): the question shown at
     once, then answered. Returns (chat messages, conversation token, records)."""
     _, cleared, token, pending = chat.ask(question, token)
     assert cleared == ""

@@ -34,7 +34,7 @@ def imported_packages(path: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     "module",
-    sorted(p.relative_to(REPO).as_posix() for d in LIBRARY for p in (REPO / d).glob("*.py")),
+    sorted(p.relative_to(REPO).as_posix() for d in LIBRARY for p in (REPO / d).rglob("*.py")),
 )
 def test_the_answering_library_imports_nothing_of_the_web(module):
     assert not imported_packages(REPO / module) & WEB_PACKAGES

@@ -3,4 +3,7 @@ over the answering library (`bot`) through its public API."""
 
 import os
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no calls home from a closed network
+from index.settings import configured_model, stay_offline
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a closed network
+stay_offline(configured_model())

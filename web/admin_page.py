@@ -16,7 +16,7 @@ from index.errors import FaqbotError
 from web.feedback import FeedbackLog
 from web.service import BotService, Status
 
-log = logging.getLogger("faqbot.admin")
+log = logging.getLogger("faqbot.app")
 
 ADMIN_USER = "admin"
 STATUS_INTERVAL_SECONDS = 0.5

@@ -16,7 +16,7 @@ from web.feedback import FeedbackLog
 from web.service import BotService
 from web.sessions import AnswerRegistry, Conversations
 
-log = logging.getLogger("faqbot.chat")
+log = logging.getLogger("faqbot.app")
 
 CHAT_CONCURRENCY = 8
 """Answers take milliseconds on the CPU; 8 at once keeps both cores busy while a slow one

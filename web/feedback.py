@@ -34,7 +34,7 @@ from filelock import FileLock
 
 from bot.answers import Answer
 from bot.inputs import MAX_QUESTION_CHARS
-from index.settings import DEFAULT_LOG_MAX_BYTES, Settings
+from index.settings import DEFAULT_LOG_MAX_BYTES, ServerSettings
 
 log = logging.getLogger("faqbot.feedback")
 
@@ -168,7 +168,7 @@ class FeedbackLog:
         self._state = threading.Lock()
 
     @classmethod
-    def of(cls, settings: Settings) -> "FeedbackLog":
+    def of(cls, settings: ServerSettings) -> "FeedbackLog":
         """The app's logs: `$FAQBOT_LOG_DIR`, capped at `$FAQBOT_LOG_MAX_BYTES`."""
         return cls(settings.log_dir, settings.log_max_bytes)
 

@@ -27,8 +27,9 @@ REFUSED_SUFFIXES = ("/gradio_api/upload", "/gradio_api/process_recording")
 @dataclass(frozen=True, slots=True)
 class EdgeLimits:
     max_body_bytes: int = 65_536
-    """The largest request the chat makes is a question: 2,000 characters read (`app`), at
-    most 12 KB as JSON even if every character is escaped; 64 KiB leaves room to spare."""
+    """The largest request the chat makes is a question: 2,000 characters read
+    (`bot.inputs.MAX_INPUT_CHARS`), at most 12 KB as JSON even if every character is
+    escaped; 64 KiB leaves room to spare."""
     login_attempts: int = 10
     """Failed operator logins per client address and minute: enough for typing errors,
     far too few to guess a password of the required length."""

@@ -24,7 +24,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from index.settings import Settings, SettingsError
+from index.settings import ServerSettings, SettingsError
 from web.admin_page import AdminHandlers, admin_app, operator_check
 from web.api import API_DOCUMENTATION, API_PREFIX, install_api
 from web.chat_page import CSS, ChatHandlers, chat_app
@@ -70,12 +70,12 @@ def make_server(service: BotService, feedback: FeedbackLog, password: str | None
     return server
 
 
-def main(settings: Settings | None = None) -> None:
-    """Serve until stopped; `settings`: the environment's (`Settings()`, refused at start
+def main(settings: ServerSettings | None = None) -> None:
+    """Serve until stopped; `settings`: the environment's (`ServerSettings()`, refused at start
     with the variable named if a value is unusable) unless given."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
-        settings = settings or Settings()
+        settings = settings or ServerSettings()
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     service = BotService(config=settings)

@@ -20,7 +20,7 @@ def _utf8(number: int, *values: str) -> None:
             raise FileProblem(f"holds an unpaired surrogate (U+{code:04X})", number) from error
 
 
-def _jsonldocument(rel: str, number: int, line: str, record: dict[str, object]) -> Document:
+def _jsonl_document(rel: str, number: int, line: str, record: dict[str, object]) -> Document:
     text = str(record["text"])
     doc_id = str(record.get("id") or f"{rel}#{number}")
     if len(doc_id) > limits.MAX_HEADING_CHARS:
@@ -50,7 +50,7 @@ def _jsonl_line(rel: str, number: int, line: str) -> Document | tuple[str, str]:
     if not isinstance(record, dict):
         raise FileProblem("a line must be a JSON object", number)
     if isinstance(record.get("text"), str) and record["text"].strip():
-        return _jsonldocument(rel, number, line, record)
+        return _jsonl_document(rel, number, line, record)
     question, answer = record.get("question"), record.get("answer")
     if (
         isinstance(question, str)

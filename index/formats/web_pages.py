@@ -620,7 +620,7 @@ URL_LIST = "urls.txt"
 """The name of the file (in any directory of the corpus) that lists web pages to index."""
 
 
-def _webdocument(page: FetchedPage) -> Document:
+def _web_document(page: FetchedPage) -> Document:
     """A fetched page as a document: its main text, cited with its address and linked to
     the address it was finally served from. Its hash is that of the text, so a page whose
     ads or timestamps changed keeps its vectors."""
@@ -645,7 +645,7 @@ def load_url_list(raw: bytes, rel: str, room: int) -> Loaded:
                     raise FileProblem(corpus_full(entry.url))
                 page = fetcher.fetch(entry.url, max_bytes=left)
                 fetched += len(page.body)
-                documents.append(_webdocument(page))
+                documents.append(_web_document(page))
             except FileProblem as problem:
                 skipped.append(Skipped(rel, f"{entry.url}: {problem.reason}", entry.line))
     return documents, skipped

@@ -173,6 +173,13 @@ def test_a_damaged_passage_is_refused_with_its_line(out, damage, message):
         load_index(out)
 
 
+def test_a_line_of_two_passages_is_refused(out):
+    passage = json.dumps(first_passage(out))
+    replace_file(out, "passages.jsonl", f"{passage}, {passage}\n")
+    with pytest.raises(IndexCorruptError, match="line 1: passage is refused: more than one"):
+        load_index(out)
+
+
 def test_garbage_in_a_vector_file_of_the_right_size_is_refused(out):
     size = (out.resolve() / "embeddings.npy").stat().st_size
     replace_file(out, "embeddings.npy", "x" * size)

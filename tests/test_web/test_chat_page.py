@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from bot import Answer, AnswerKind
 from conftest import converse
 from index import build_lock
-from index.settings import Settings
+from index.settings import ServerSettings
 from web import admin_page, chat_page, server
 from web.feedback import FeedbackLog
 from web.sessions import AnswerRegistry, Conversations
@@ -280,9 +280,9 @@ def test_the_operator_password_comes_from_the_environment_and_must_be_long(
     monkeypatch.setenv("FAQBOT_ADMIN_PASSWORD", value)
     if outcome is ValueError:
         with pytest.raises(ValueError, match="at least 16 characters"):
-            Settings()
+            ServerSettings()
     else:
-        assert Settings().admin_password == outcome
+        assert ServerSettings().admin_password == outcome
 
 
 def test_forged_answers_are_shown_as_failures_not_raised(service, feedback, monkeypatch):

@@ -6,7 +6,6 @@ import os
 import re
 import time
 import zipfile
-from pathlib import Path
 
 import docx
 import pytest
@@ -14,6 +13,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
+from conftest import REPO
 from index import limits
 from index.documents import BlockKind, ElementKind, FileProblem
 from index.formats import word
@@ -21,7 +21,7 @@ from index.formats.text import plain_text_elements
 from index.formats.word import docx_text
 from index.structure import structure
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 HEADING, PARAGRAPH, ITEM, QUESTION = (
     ElementKind.HEADING,
     ElementKind.PARAGRAPH,

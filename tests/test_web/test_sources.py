@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from bot import Bot, BotSettings, Hit
-from bot.pipeline import hit_of as core_hit_of
+from bot.pipeline import hit_of as cited
 from conftest import FAKE_CALIBRATION, FakeEmbedder, write_file
 from index import ChunkSettings, build, load_index
 from web.sources import (
@@ -98,7 +98,7 @@ def passages_of(content, doc_id):
 
 
 def hit_of(passage, quoted=()):
-    return replace(core_hit_of(passage, 1.0), quoted=quoted)
+    return replace(cited(passage, 1.0), quoted=quoted)
 
 
 def get(client, link, base="http://testserver/"):

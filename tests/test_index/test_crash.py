@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from index import build, load_index
 
-HELPER = Path(__file__).with_name("build_until_killed.py")
+HELPER = REPO / "tests" / "build_until_killed.py"
 
 
 def kill_build_at(point: str, data: Path, out: Path, marker: Path) -> None:
@@ -94,7 +95,6 @@ def test_sigkill_of_the_cli_build_at_several_points(tmp_path, real_embedder):
     import shutil
 
     from bot import Bot
-    from conftest import REPO
 
     data = tmp_path / "data"
     shutil.copytree(REPO / "data", data)

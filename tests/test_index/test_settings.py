@@ -1,5 +1,6 @@
-"""One `Settings` reads the environment: every variable's default, an override, a refused
-value that names the variable; and no other module reads the environment."""
+"""One settings module reads the environment (`Settings`, and the server's `ServerSettings`
+beside it): every variable's default, an override, a refused value that names the variable;
+a library caller never refused for a server's variable; no other module reads it."""
 
 import ast
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from index.settings import DEFAULT_MODEL, USE_MODEL, Settings, SettingsError
+from index.settings import DEFAULT_MODEL, USE_MODEL, ServerSettings, Settings, SettingsError
 
 VARIABLES = {
     # variable: (field, default, a valid value, what it gives)
@@ -55,7 +56,7 @@ def clean_environment(monkeypatch):
 @pytest.mark.parametrize("variable", VARIABLES)
 def test_each_variable_has_its_default(variable):
     field, default, _, _ = VARIABLES[variable]
-    assert getattr(Settings(), field) == default
+    assert getattr(ServerSettings(), field) == default
 
 
 @pytest.mark.usefixtures("clean_environment")
@@ -63,7 +64,7 @@ def test_each_variable_has_its_default(variable):
 def test_each_variable_is_read(monkeypatch, variable):
     field, _, raw, value = VARIABLES[variable]
     monkeypatch.setenv(variable, raw)
-    assert getattr(Settings(), field) == value
+    assert getattr(ServerSettings(), field) == value
 
 
 @pytest.mark.usefixtures("clean_environment")
@@ -71,7 +72,7 @@ def test_each_variable_is_read(monkeypatch, variable):
 def test_an_empty_variable_counts_as_unset(monkeypatch, variable):
     field, default, _, _ = VARIABLES[variable]
     monkeypatch.setenv(variable, "")
-    assert getattr(Settings(), field) == default
+    assert getattr(ServerSettings(), field) == default
 
 
 @pytest.mark.usefixtures("clean_environment")
@@ -79,7 +80,7 @@ def test_an_empty_variable_counts_as_unset(monkeypatch, variable):
 def test_an_unusable_value_is_refused_naming_the_variable(monkeypatch, variable, raw, message):
     monkeypatch.setenv(variable, raw)
     with pytest.raises(SettingsError, match=message) as refused:
-        Settings()
+        ServerSettings()
     assert str(refused.value).startswith(f"${variable} ")
     assert isinstance(refused.value, ValueError)  # callers that catch ValueError still do
 
@@ -88,7 +89,7 @@ def test_every_unusable_value_is_named_at_once(monkeypatch):
     monkeypatch.setenv("FAQBOT_BUILD_MEMORY_MB", "1")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "0")
     with pytest.raises(SettingsError) as refused:
-        Settings()
+        ServerSettings()
     assert "$FAQBOT_BUILD_MEMORY_MB" in str(refused.value)
     assert "$GRADIO_SERVER_PORT" in str(refused.value)
 
@@ -96,11 +97,21 @@ def test_every_unusable_value_is_named_at_once(monkeypatch):
 def test_settings_are_frozen_derive_bytes_and_keep_the_password_out_of_their_repr(monkeypatch):
     monkeypatch.setenv("FAQBOT_ADMIN_PASSWORD", "geheim-geheim-geheim")
     monkeypatch.setenv("FAQBOT_BUILD_MEMORY_MB", "300")
-    settings = Settings()
+    settings = ServerSettings()
     assert settings.build_memory_bytes == 300 * 2**20
     assert "geheim" not in repr(settings)
     with pytest.raises(ValueError, match="frozen"):
         settings.model = USE_MODEL  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"), [(v, raw) for v, raw, _ in REFUSED if v != "FAQBOT_BUILD_MEMORY_MB"]
+)
+def test_a_library_caller_is_not_refused_for_a_server_variable(monkeypatch, variable, raw):
+    """`python -m index`, `bot.answer` read `Settings`: a bad port stops only the server."""
+    monkeypatch.setenv(variable, raw)
+    monkeypatch.setenv("FAQBOT_INDEX_DIR", "/srv/index")
+    assert Settings().index_dir == Path("/srv/index")
 
 
 def test_fields_can_be_given_by_name_over_the_environment(monkeypatch, tmp_path):
@@ -118,10 +129,8 @@ SOURCES = [
     REPO / "replicas.py",
 ]
 ALLOWED = {
-    ("web/__init__.py", 'os.environ["GRADIO_ANALYTICS_ENABLED"] = ...'):
-        "a fixed value written for Gradio, which reads it: no calls home from a closed network",
-    ("index/embedding.py", 'os.environ.setdefault("HF_HUB_OFFLINE", ...)'):
-        "a fixed value written when a bundled model loads: it never needs the network",
+    ("web/__init__.py", 'os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", ...)'):
+        "a default written for Gradio, which reads it: no calls home from a closed network",
     ("replicas.py", "{**os.environ, ...}"):
         "the replicas' environment is this one's with their ports added: a child process "
         "needs all of it (PATH, HOME, the FAQBOT_ variables), which only the environment has",

@@ -7,12 +7,12 @@ import re
 import struct
 import tracemalloc
 import zlib
-from pathlib import Path
 
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
 
+from conftest import REPO
 from index import limits
 from index.documents import Document, ElementKind, FileProblem
 from index.formats.pdf import (
@@ -27,7 +27,7 @@ from index.formats.pdf import (
 from index.formats.text import plain_text_elements
 from index.structure import structure
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 DOCUMENTS = ROOT / "tests" / "documents"
 SEED_TEXT = ROOT / "data" / "nato-krise-2026.txt"
 PDFS = ["seed.pdf", "two-columns.pdf", "running-header.pdf"]

@@ -16,7 +16,7 @@ import web.feedback
 from bot.answers import Answer, AnswerKind, Hit
 from bot.inputs import MAX_QUESTION_CHARS
 from conftest import REPO
-from index.settings import Settings
+from index.settings import ServerSettings
 from web.feedback import (
     KEPT_FILES,
     MAX_ID_CHARS,
@@ -259,8 +259,8 @@ def test_the_cap_comes_from_the_environment(monkeypatch, tmp_path, value, expect
     monkeypatch.setenv("FAQBOT_LOG_MAX_BYTES", value)
     monkeypatch.setenv("FAQBOT_LOG_DIR", str(tmp_path))
     if isinstance(expected, int):
-        log = FeedbackLog.of(Settings())
+        log = FeedbackLog.of(ServerSettings())
         assert log.max_bytes == expected and log.directory == tmp_path
     else:
         with pytest.raises(ValueError, match=expected):
-            Settings()
+            ServerSettings()
