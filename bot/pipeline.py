@@ -51,6 +51,9 @@ class BotSettings:
     """Below this confidence the bot declines."""
     suggestions: int = 3
     max_question_chars: int = MAX_QUESTION_CHARS
+    handover: str = ""
+    """Whom to ask when the sources do not answer ("Fragen Sie das Servicebüro, Tel. …"),
+    added to every decline as it is given; none by default."""
 
 
 def hit_of(passage: Passage, score: float) -> Hit:
@@ -227,7 +230,7 @@ class Bot:
         context = reading.context
         if sure < self.settings.answer_threshold:
             suggestions = self.related_questions(query, ranked)
-            text = wording.declined(suggestions, context, notices)
+            text = wording.declined(suggestions, context, notices, self.settings.handover)
             return Answer(
                 text, (), False, sure, AnswerKind.DECLINED, suggestions, notices, context=context
             )

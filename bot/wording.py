@@ -57,12 +57,20 @@ def quoted(
     return _framed(body, context, notices)
 
 
-def declined(suggestions: tuple[str, ...], context: str = "", notices: tuple[str, ...] = ()) -> str:
-    """Nothing found, and the `suggestions` to ask instead."""
+def declined(
+    suggestions: tuple[str, ...],
+    context: str = "",
+    notices: tuple[str, ...] = (),
+    handover: str = "",
+) -> str:
+    """Nothing found, the `suggestions` to ask instead, and whom to ask (`handover`, the
+    operator's words), on a line of its own."""
     body = NOTHING_FOUND
     if suggestions:
         listed = "\n".join(f"- {question}" for question in suggestions)
         body = f"{NOTHING_FOUND} {TRY_THESE}\n{listed}"
+    if handover:
+        body = f"{body}\n\n{handover}"
     return _framed(body, context, notices)
 
 

@@ -38,6 +38,9 @@ TRUSTED_PROXIES_ENV = "FAQBOT_TRUSTED_PROXIES"
 FOLLOW_SECONDS_ENV = "FAQBOT_FOLLOW_SECONDS"
 SERVER_NAME_ENV = "GRADIO_SERVER_NAME"
 SERVER_PORT_ENV = "GRADIO_SERVER_PORT"
+HANDOVER_ENV = "FAQBOT_HANDOVER"
+MAX_HANDOVER_CHARS = 300
+"""A line, not a page: it follows every decline."""
 
 DEFAULT_BUILD_MEMORY_MB = 4096
 """Address space for a build the app starts (`index.build_child`). A build of the bundled
@@ -124,6 +127,8 @@ class ServerSettings(Settings):
     """The proxies in front (nginx), comma-separated, whose X-Forwarded-For names the client."""
     follow_seconds: float = Field(DEFAULT_FOLLOW_SECONDS, validation_alias=FOLLOW_SECONDS_ENV)
     """How often the app looks for a new index version."""
+    handover: str = Field("", validation_alias=HANDOVER_ENV)
+    """Whom to ask when the bot cannot answer, shown with every decline (none by default)."""
     server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
     server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
 
@@ -147,6 +152,17 @@ class ServerSettings(Settings):
         if isinstance(raw, str):
             return tuple(address.strip() for address in raw.split(",") if address.strip())
         return raw
+
+    @field_validator("handover")
+    @classmethod
+    def _one_line(cls, text: str) -> str:
+        line = " ".join(text.split())
+        if len(line) > MAX_HANDOVER_CHARS:
+            raise ValueError(
+                f"${HANDOVER_ENV} must be one line of at most {MAX_HANDOVER_CHARS} characters, "
+                f"got {len(line)}"
+            )
+        return line
 
     @field_validator("follow_seconds", mode="before")
     @classmethod

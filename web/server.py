@@ -22,8 +22,10 @@ import time
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
+from bot import BotSettings
 from index.settings import ServerSettings, SettingsError
 from web.admin_page import AdminHandlers, admin_app, operator_check
 from web.api import API_DOCUMENTATION, API_PREFIX, install_api
@@ -36,6 +38,8 @@ from web.sources import source_routes
 
 log = logging.getLogger("faqbot.app")
 
+ADMIN_PATH = "/admin"
+
 
 def make_server(service: BotService, feedback: FeedbackLog, password: str | None = None) -> FastAPI:
     """One server: the edge in front, the REST API, the operators' page (if a password is
@@ -46,9 +50,15 @@ def make_server(service: BotService, feedback: FeedbackLog, password: str | None
     shared = {"show_error": False, "footer_links": [], "css": CSS}
     mounted = []
     if password is not None:
+        # Gradio answers only "/admin/"; "/admin", as people type it, would reach the chat's
+        # mount and its English 404.
+        server.add_api_route(
+            ADMIN_PATH, lambda: RedirectResponse(f"{ADMIN_PATH}/", status_code=308),
+            include_in_schema=False,
+        )  # fmt: skip
         admin = admin_app(AdminHandlers(service, feedback))
         gr.mount_gradio_app(
-            server, admin, path="/admin", auth=operator_check(password),
+            server, admin, path=ADMIN_PATH, auth=operator_check(password),
             auth_message="Anmeldung für den Betrieb", **shared,
         )  # fmt: skip
         mounted.append(admin)
@@ -78,7 +88,7 @@ def main(settings: ServerSettings | None = None) -> None:
         settings = settings or ServerSettings()
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
-    service = BotService(config=settings)
+    service = BotService(settings=BotSettings(handover=settings.handover), config=settings)
     server = make_server(service, FeedbackLog.of(settings), settings.admin_password)
     # Ready (`/api/ready`) once a whole answer has run on the loaded bot; it serves meanwhile.
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()

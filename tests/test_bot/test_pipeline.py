@@ -90,6 +90,27 @@ def test_decline_is_german_and_offers_corpus_questions(declining):
     assert all(f"- {s}" in reply.text for s in reply.suggestions)
 
 
+HANDOVER = "Weiter hilft Ihnen das Servicebüro: service@example.org, Tel. 0711 123-456."
+
+
+def test_the_operators_handover_line_follows_every_decline_and_nothing_else(
+    index_dir, fake_embedder
+):
+    settings = {"calibration": FAKE_CALIBRATION, "handover": HANDOVER}
+    declines = Bot.load(
+        index_dir, embedder=fake_embedder,
+        settings=BotSettings(answer_threshold=1.01, **settings),
+    )  # fmt: skip
+    reply = declines.answer("Wie backe ich einen Apfelkuchen?")
+    assert reply.kind is AnswerKind.DECLINED
+    assert reply.text.endswith(f"\n\n{HANDOVER}")  # after the suggestions, on its own line
+    answers = Bot.load(
+        index_dir, embedder=fake_embedder, settings=BotSettings(answer_threshold=0.0, **settings)
+    )
+    assert HANDOVER not in answers.answer("Was ist Arctic Sentry?").text
+    assert HANDOVER not in answers.answer("Hallo").text
+
+
 def test_without_faq_headings_are_suggested(tmp_path, fake_embedder):
     data = tmp_path / "ohne-faq"
     data.mkdir()

@@ -26,6 +26,12 @@ VARIABLES = {
         ("10.0.0.1", "10.0.0.2"),
     ),
     "FAQBOT_FOLLOW_SECONDS": ("follow_seconds", 2.0, "0.5", 0.5),
+    "FAQBOT_HANDOVER": (
+        "handover",
+        "",
+        "Fragen Sie  das\nServicebüro.",
+        "Fragen Sie das Servicebüro.",  # one line, as it follows every decline
+    ),
     "GRADIO_SERVER_NAME": ("server_name", "127.0.0.1", "0.0.0.0", "0.0.0.0"),
     "GRADIO_SERVER_PORT": ("server_port", 7860, "8080", 8080),
 }
@@ -40,6 +46,7 @@ REFUSED = [
     ("FAQBOT_FOLLOW_SECONDS", "-1", "must be a positive number of seconds"),
     ("FAQBOT_FOLLOW_SECONDS", "nan", "must be a positive number of seconds"),
     ("FAQBOT_FOLLOW_SECONDS", "bald", "must be a positive number of seconds"),
+    ("FAQBOT_HANDOVER", "x" * 301, "must be one line of at most 300 characters"),
     ("GRADIO_SERVER_PORT", "70000", "must be a port number"),
     ("GRADIO_SERVER_PORT", "http", "must be a port number"),
 ]

@@ -436,8 +436,13 @@ def test_the_chats_gradio_answer_endpoint_still_works_and_is_counted(url, http):
 
 @pytest.mark.model
 def test_the_app_becomes_ready_after_its_warm_up(seed_index, tmp_path, http):
-    """`python app.py` with the real model: alive at once, ready after the warm-up."""
-    env = {"FAQBOT_INDEX_DIR": str(seed_index), "FAQBOT_LOG_DIR": str(tmp_path / "logs")}
+    """`python app.py` with the real model: alive at once, ready after the warm-up; the
+    operator's hand-over line follows a decline."""
+    handover = "Weiter hilft Ihnen das Servicebüro, Tel. 0711 123-456."
+    env = {
+        "FAQBOT_INDEX_DIR": str(seed_index), "FAQBOT_LOG_DIR": str(tmp_path / "logs"),
+        "FAQBOT_HANDOVER": handover,
+    }  # fmt: skip
     with serve_app(env) as app:
         base = app.url.rstrip("/")
         assert http.get(f"{base}/api/health").status_code == 200
@@ -447,4 +452,8 @@ def test_the_app_becomes_ready_after_its_warm_up(seed_index, tmp_path, http):
             time.sleep(0.1)
         reply = http.post(f"{base}/api/answer", json={"question": "Wer führt Arctic Sentry?"})
         assert reply.json()["answered"] and "Norfolk" in reply.json()["text"]
+        assert handover not in reply.json()["text"]
+        declined = http.post(f"{base}/api/answer", json={"question": "Wie backe ich Brot?"})
+        assert declined.json()["kind"] == "declined"
+        assert declined.json()["text"].endswith(handover)
         assert "ready after a warm-up" in app.log.read_text()

@@ -264,6 +264,12 @@ def test_operator_pages_exist_only_with_a_password_and_only_after_login(
         assert client.get("/config").status_code == 200
         assert client.get("/admin/config").status_code == admin_config
         assert client.post("/gradio_api/upload", content=b"x").status_code == 403
+        typed = client.get("/admin", follow_redirects=False)  # as people type it
+        if password is None:
+            assert typed.status_code == 404
+        else:
+            assert (typed.status_code, typed.headers["location"]) == (308, "/admin/")
+            assert client.get("/admin").status_code == 200  # the login page
         if password is not None:
             login = {"username": "admin", "password": password}
             assert client.post("/admin/login", data=login).status_code == 200
