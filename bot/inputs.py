@@ -81,7 +81,17 @@ def clean_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
     text = " ".join(kept.split())
     if len(text) <= max_chars:
         return _question(text)
-    return _question(text[:max_chars].rstrip(), truncated=True)
+    return _question(_cut_at_word(text, max_chars), truncated=True)
+
+
+def _cut_at_word(text: str, max_chars: int) -> str:
+    """The first `max_chars` of `text`, without the word the limit falls in (a half word
+    would be searched for as a word of its own); the limit itself if the text has no space
+    before it."""
+    cut = text[: max_chars + 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut[:max_chars].rstrip()
 
 
 def clean_history(

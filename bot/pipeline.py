@@ -229,6 +229,8 @@ class Bot:
         sure = how_sure(self.calibration, query, ranked, self.index, judged, faq_match)
         context = reading.context
         if sure < self.settings.answer_threshold:
+            if context == wording.ABOUT_PREVIOUS:  # "… vorige Frage: nichts gefunden" tells nothing
+                context = ""
             suggestions = self.related_questions(query, ranked)
             text = wording.declined(suggestions, context, notices, self.settings.handover)
             return Answer(

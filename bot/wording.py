@@ -80,11 +80,12 @@ def _framed(body: str, context: str, notices: tuple[str, ...]) -> str:
 
 
 def _topics(titles: list[str]) -> str:
+    """What the sources are, in words that fit an article, a policy PDF or an FAQ table."""
     if len(titles) == 1:
-        return f"zum Artikel „{titles[0]}“"
+        return f"zu „{titles[0]}“"
     named = " und ".join(f"„{title}“" for title in titles[:2])
-    more = f" und {len(titles) - 2} weiteren" if len(titles) > 2 else ""
-    return f"zu den Artikeln {named}{more}"
+    more = f" und {len(titles) - 2} weiteren Dokumenten" if len(titles) > 2 else ""
+    return f"zu {named}{more}"
 
 
 def greeting(titles: list[str], examples: tuple[str, ...], thanks: bool) -> str:

@@ -252,7 +252,7 @@ def chat_app(handlers: ChatHandlers, examples: tuple[str, ...], titles: list[str
         with gr.Row(equal_height=True):
             question = gr.Textbox(
                 label="Ihre Frage", show_label=False, placeholder="Ihre Frage …",
-                elem_id="question", scale=5, max_lines=4, max_length=MAX_QUESTION_CHARS,
+                elem_id="question", scale=5, max_lines=4, max_length=MAX_INPUT_CHARS,
             )  # fmt: skip
             send = gr.Button("Fragen", variant="primary", elem_id="send", scale=1, min_width=90)
         with gr.Row():

@@ -191,6 +191,26 @@ def test_the_previous_turn_decides_what_a_pronoun_means(two_topics, earlier, fac
     assert reply.to_json()["context"] == reply.context
 
 
+@pytest.mark.parametrize(
+    ("history", "question", "context"),
+    [
+        (["Wer ist Mark Rutte?", "Und warum?", "Und wann?", "Wofür?"], "Was geschah dabei?", ""),
+        (["Seit wann fährt die Zugspitzbahn?"], "Wie viele Gäste kommen dorthin?",
+         "Bezogen auf Zugspitzbahn"),
+    ],
+)  # fmt: skip
+def test_a_decline_names_the_topic_it_was_read_with_never_the_bare_previous_question(
+    two_topics, history, question, context
+):
+    declining = Bot(two_topics.content, two_topics.embedder, BotSettings(
+        calibration=FAKE_CALIBRATION, answer_threshold=1.01
+    ))  # fmt: skip
+    reply = declining.answer(question, history)
+    assert reply.kind.value == "declined" and reply.context == context
+    assert not reply.text.startswith(ABOUT_PREVIOUS)
+    assert reply.text.startswith(f"{context}: " if context else "Dazu habe ich")
+
+
 def test_no_history_answers_as_before(two_topics):
     for question in ("Wann findet die Kieler Woche statt?", "Wie viele Besucher kommen?"):
         reply = two_topics.answer(question)

@@ -24,6 +24,20 @@ def test_long_input_is_truncated_and_says_so():
     assert not clean_question("kurz").truncated
 
 
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("a" * 995 + " Bundesverteidigungsministerium", "a" * 995),  # never half a word
+        ("Frage " * 200, ("Frage " * 166).strip()),  # 996 characters, then a space
+        ("b" * 1500, "b" * 1000),  # no space at all: the limit itself
+        ("c" * 999 + " d", "c" * 999),
+    ],
+)
+def test_a_long_question_is_cut_at_a_word_boundary(raw, kept):
+    question = clean_question(raw, max_chars=1000)
+    assert question.truncated and question.text == kept
+
+
 @pytest.mark.parametrize("raw", [None, 42, b"Frage", ["Frage"]])
 def test_non_strings_raise_type_error(raw):
     with pytest.raises(TypeError, match="question must be a str"):

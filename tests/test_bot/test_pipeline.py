@@ -9,7 +9,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from bot import Answer, AnswerKind, Bot, BotSettings, Hit
+from bot import Answer, AnswerKind, Bot, BotSettings, Hit, wording
 from conftest import FAKE_CALIBRATION
 from index import IndexMismatchError, build
 
@@ -88,6 +88,20 @@ def test_decline_is_german_and_offers_corpus_questions(declining):
     faq_questions = {p.question for p in declining.content.passages if p.question}
     assert set(reply.suggestions) <= faq_questions
     assert all(f"- {s}" in reply.text for s in reply.suggestions)
+
+
+@pytest.mark.parametrize(
+    ("titles", "named"),
+    [
+        (["Dienstreiserichtlinie 2026"], "zu „Dienstreiserichtlinie 2026“"),
+        (["A", "B"], "zu „A“ und „B“"),
+        (["A", "B", "C", "D"], "zu „A“ und „B“ und 2 weiteren Dokumenten"),
+    ],
+)
+def test_the_greeting_names_the_sources_without_calling_them_articles(titles, named):
+    text = wording.greeting(titles, ("Wer darf reisen?",), thanks=False)
+    assert f"Ich beantworte Fragen {named} und zitiere dabei die Quellen." in text
+    assert "Artikel" not in text
 
 
 HANDOVER = "Weiter hilft Ihnen das Servicebüro: service@example.org, Tel. 0711 123-456."

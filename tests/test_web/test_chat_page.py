@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot import Answer, AnswerKind
+from bot.inputs import MAX_INPUT_CHARS, MAX_QUESTION_CHARS
 from conftest import converse
 from index import build_lock
 from index.settings import ServerSettings
@@ -300,3 +301,14 @@ def test_forged_answers_are_shown_as_failures_not_raised(service, feedback, monk
     assert (
         reply["kind"] == AnswerKind.UNAVAILABLE.value and reply["text"] == chat_page.FAILED_MESSAGE
     )
+
+
+def test_a_long_paste_reaches_the_server_which_says_it_read_only_the_start(service, feedback):
+    """The input takes twice what is read, so that a paste cut by the browser does not
+    vanish without a word: the answer's notice says what was read."""
+    with TestClient(server.make_server(service, feedback)) as client:
+        components = client.get("/config").json()["components"]
+    (box,) = [c for c in components if c.get("props", {}).get("elem_id") == "question"]
+    assert box["props"]["max_length"] == MAX_INPUT_CHARS
+    reply = service.answer("Was ist Arctic Sentry? " + "bitte " * (MAX_INPUT_CHARS // 6))
+    assert reply.notices and f"{MAX_QUESTION_CHARS} Zeichen" in reply.notices[0]
