@@ -34,7 +34,7 @@ MAX_VOTE_CHANGES = 5
 hundred are an attempt to push real votes out of the rotating log."""
 CSS = """
 .faqbot-source { margin: .4em 0 .8em; }
-.faqbot-source mark { background: #fde68a; color: inherit; padding: 0 .1em; }
+.faqbot-source mark { background: #fde68a; color: #1c1917; padding: 0 .1em; }
 #chat button.icon-button { min-width: 24px; min-height: 24px; }
 #chat .thought-group .title { min-height: 24px; }
 #chat .thought-group .title .arrow { display: none; }
@@ -51,7 +51,8 @@ CSS = """
 """
 """Tap targets of at least 24 px, 👍 shown before 👎 (Gradio writes them the other way
 round), the "Quellen" toggle without Gradio's unnamed nested arrow button, and colours
-with enough contrast."""
+with enough contrast: the marked quote keeps dark text on its yellow in dark mode too
+(the page's light text on it had a contrast of 1.12)."""
 FAILED_MESSAGE = (
     "Entschuldigung, bei dieser Frage ist ein Fehler aufgetreten. "
     "Bitte versuchen Sie es noch einmal oder formulieren Sie die Frage anders."

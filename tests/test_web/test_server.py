@@ -255,6 +255,24 @@ def test_chat_in_a_real_browser(served, browser):
     assert "Joint Force Command Norfolk" not in chat.text
 
 
+def test_the_sources_in_dark_mode(served, browser):
+    """Dark mode, sources open: the marked quote stays readable (axe: no serious finding)."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = served
+    browser.get(f"{url}?__theme=dark")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+    assert "dark" in browser.find_element(By.TAG_NAME, "body").get_attribute("class")
+    chat = browser.find_element(By.ID, "chat")
+    ask(browser, "Wer führt die Mission Arctic Sentry?")
+    wait_for(browser, lambda d: "Joint Force Command Norfolk" in chat.text)
+    titles = chat.find_elements(By.CSS_SELECTOR, ".thought-group [role='button']")
+    next(t for t in reversed(titles) if "Quellen" in t.text).click()
+    wait_for(browser, lambda d: chat.find_elements(By.CSS_SELECTOR, ".faqbot-source mark"))
+    assert_accessible_and_german(browser, "in dark mode with the sources open")
+    browser.find_element(By.ID, "new").click()
+
+
 def test_the_chat_on_a_phone(served, browser):
     """At 390 px: no control smaller than 24 px, no nested scroll box, nothing English."""
     from browser_checks import small_tap_targets
