@@ -149,10 +149,17 @@ def chat_turn(
 ) -> tuple[list[Any], list[Any]]:
     """One question as the chat page asks it: `ask` shows it at once, then `respond`
     answers it in the session's conversation (the page chains the two). Returns both
-    events' outputs."""
+    events' outputs, the chat as its messages."""
     events = event_numbers(http, app_url)
     shown = queue_call(http, app_url, events["ask"], [question, None], session)
-    return shown, queue_call(http, app_url, events["respond"], [None, None], session)
+    answered = queue_call(http, app_url, events["respond"], [None, None], session)
+    return [chat_messages(shown[0]), *shown[1:]], [chat_messages(answered[0]), *answered[1:]]
+
+
+def chat_messages(output: Any) -> Any:
+    """The chat's messages in an event's output: the page sends the Chatbot as an update
+    of its messages (`value`) and the votes under them."""
+    return output["value"] if isinstance(output, dict) else output
 
 
 def event_numbers(http: "httpx.Client", app_url: str) -> dict[str, int]:

@@ -12,6 +12,8 @@ EMPTY_HINT = (
     "Ich antworte mit Zitaten aus den Quellen."
 )
 TRUNCATED_NOTICE = "Ihre Frage war länger als {limit} Zeichen; ich habe nur den Anfang gelesen."
+NOTICE_PREFIX = "Hinweis: "
+"""Begins a paragraph that says something about the question, not from the sources."""
 ABOUT_PREVIOUS = "Bezogen auf Ihre vorige Frage"
 """A follow-up tied to a previous question that named nothing to quote."""
 
@@ -76,7 +78,7 @@ def declined(
 
 def _framed(body: str, context: str, notices: tuple[str, ...]) -> str:
     text = in_context(context, body) if context else body
-    return "\n\n".join([text, *(f"Hinweis: {notice}" for notice in notices)])
+    return "\n\n".join([text, *(f"{NOTICE_PREFIX}{notice}" for notice in notices)])
 
 
 def _topics(titles: list[str]) -> str:

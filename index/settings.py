@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -40,6 +40,9 @@ SERVER_NAME_ENV = "GRADIO_SERVER_NAME"
 SERVER_PORT_ENV = "GRADIO_SERVER_PORT"
 HANDOVER_ENV = "FAQBOT_HANDOVER"
 MAX_HANDOVER_CHARS = 300
+TITLE_ENV = "FAQBOT_TITLE"
+MAX_TITLE_CHARS = 60
+"""A heading longer than this wraps to several lines on a phone."""
 """A line, not a page: it follows every decline."""
 
 DEFAULT_BUILD_MEMORY_MB = 4096
@@ -129,6 +132,9 @@ class ServerSettings(Settings):
     """How often the app looks for a new index version."""
     handover: str = Field("", validation_alias=HANDOVER_ENV)
     """Whom to ask when the bot cannot answer, shown with every decline (none by default)."""
+    display_title: str = Field("", validation_alias=TITLE_ENV)
+    """The corpus's short name on the chat page ("Fragen zu …"); made from the documents'
+    titles when empty."""
     server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
     server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
 
@@ -153,14 +159,17 @@ class ServerSettings(Settings):
             return tuple(address.strip() for address in raw.split(",") if address.strip())
         return raw
 
-    @field_validator("handover")
+    @field_validator("handover", "display_title")
     @classmethod
-    def _one_line(cls, text: str) -> str:
+    def _one_line(cls, text: str, info: ValidationInfo) -> str:
+        variable, limit = {
+            "handover": (HANDOVER_ENV, MAX_HANDOVER_CHARS),
+            "display_title": (TITLE_ENV, MAX_TITLE_CHARS),
+        }[info.field_name]
         line = " ".join(text.split())
-        if len(line) > MAX_HANDOVER_CHARS:
+        if len(line) > limit:
             raise ValueError(
-                f"${HANDOVER_ENV} must be one line of at most {MAX_HANDOVER_CHARS} characters, "
-                f"got {len(line)}"
+                f"${variable} must be one line of at most {limit} characters, got {len(line)}"
             )
         return line
 

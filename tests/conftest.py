@@ -183,6 +183,6 @@ def converse(chat, question, token=None):
     once, then answered. Returns (chat messages, conversation token, records)."""
     _, cleared, token, pending = chat.ask(question, token)
     assert cleared == ""
-    history, records, token, pending = chat.respond(pending, token)
+    shown, records, token, pending = chat.respond(pending, token)
     assert pending is None  # answered once
-    return history, token, records
+    return shown["value"], token, records

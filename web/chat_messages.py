@@ -14,8 +14,8 @@ import re
 from html import escape
 from typing import Any
 
-from bot.answers import Answer, Hit
-from bot.wording import quotes_start
+from bot.answers import Answer, AnswerKind, Hit
+from bot.wording import NOTICE_PREFIX, quotes_start
 from web.sources import source_label, source_link, web_url
 
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
@@ -46,8 +46,17 @@ def highlighted(hit: Hit) -> str:
     return "".join(parts)
 
 
-def _link(hit: Hit, text: str) -> str:
-    return f'<a href="{source_link(hit)}" target="_blank" rel="noopener">{text}</a>'
+UNVOTABLE = frozenset({AnswerKind.GREETING, AnswerKind.HINT, AnswerKind.UNAVAILABLE})
+"""Replies that answer nothing from the sources: there is nothing to judge, so the page
+shows no 👍/👎 under them (`faqbot-unrated`)."""
+
+
+def _link(hit: Hit, text: str, name: str = "") -> str:
+    """A link to the passage in its document; `name`, if given, is its title, which the
+    page also makes its accessible name (a bare "[1]" says nothing; the chat's sanitizer
+    keeps `title` and drops `aria-label`)."""
+    title = f' title="{escape(name)}"' if name else ""
+    return f'<a href="{source_link(hit)}" target="_blank" rel="noopener"{title}>{text}</a>'
 
 
 def _original_link(hit: Hit) -> str:
@@ -73,23 +82,37 @@ def sources_html(citations: tuple[Hit, ...]) -> str:
 
 
 def _answer_html(reply: Answer) -> str:
-    """The answer's text, its [n] markers linked to their sources; a decline's suggested
-    questions are left to the buttons under it, so they are not listed twice."""
+    """The answer's text in paragraphs, a notice ("Hinweis: …") set apart, its [n] markers
+    linked to their sources; a decline's suggested questions are left to the buttons under
+    it, so they are not listed twice."""
     text = reply.text
     if reply.suggestions:
         offered = {f"- {question}" for question in reply.suggestions}
         text = "\n".join(line for line in text.split("\n") if line not in offered)
-    html = _short_in_bold(text, reply)
+    html = _paragraphs(_short_in_bold(text.strip(), reply))
+    if reply.kind in UNVOTABLE:
+        html = f'<div class="faqbot-unrated">{html}</div>'
     if not reply.citations:
         return html
 
     def linked(match: re.Match[str]) -> str:
         number = int(match.group(1))
         if 1 <= number <= len(reply.citations):
-            return _link(reply.citations[number - 1], match.group())
+            hit = reply.citations[number - 1]
+            return _link(hit, match.group(), f"Quelle {number}: {source_label(hit)}")
         return match.group()
 
     return _MARKER.sub(linked, html)
+
+
+def _paragraphs(html: str) -> str:
+    """Blank lines as paragraphs, a notice as a paragraph of its own kind, other line
+    breaks kept."""
+    blocks = []
+    for block in html.split("\n\n"):
+        kind = ' class="faqbot-notice"' if block.startswith(NOTICE_PREFIX) else ""
+        blocks.append(f"<p{kind}>{block.replace(chr(10), '<br>')}</p>")
+    return "".join(blocks)
 
 
 def _short_in_bold(text: str, reply: Answer) -> str:

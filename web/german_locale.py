@@ -51,6 +51,7 @@ _LABELS = [
     (r"^Copy conversation$", "Unterhaltung kopieren"),
     (r"^Copied conversation$", "Unterhaltung kopiert"),
     (r"^Close$", "Schließen"),
+    (r"^Feedback$", "Grund für „nicht hilfreich“ angeben"),
 ]
 """English accessible names Gradio writes without i18n, and their German."""
 

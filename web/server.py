@@ -30,6 +30,7 @@ from index.settings import ServerSettings, SettingsError
 from web.admin_page import AdminHandlers, admin_app, operator_check
 from web.api import API_DOCUMENTATION, API_PREFIX, install_api
 from web.chat_page import CSS, ChatHandlers, chat_app
+from web.chat_script import CHAT_SCRIPT
 from web.feedback import FeedbackLog
 from web.german_locale import TRANSLATIONS, GermanPage
 from web.security import EdgeGuard
@@ -41,9 +42,11 @@ log = logging.getLogger("faqbot.app")
 ADMIN_PATH = "/admin"
 
 
-def make_server(service: BotService, feedback: FeedbackLog, password: str | None = None) -> FastAPI:
+def make_server(
+    service: BotService, feedback: FeedbackLog, password: str | None = None, title: str = ""
+) -> FastAPI:
     """One server: the edge in front, the REST API, the operators' page (if a password is
-    set), the chat."""
+    set), the chat (`title`: the corpus's short name on it, `$FAQBOT_TITLE`)."""
     # The API's docs page with its scripts served from here: the intranet may have no CDN.
     server = FastAPIOffline(**API_DOCUMENTATION, static_url=f"{API_PREFIX}/docs-assets")
     install_api(server, service)  # before the chat's mount at "/", which takes every path
@@ -62,14 +65,12 @@ def make_server(service: BotService, feedback: FeedbackLog, password: str | None
             auth_message="Anmeldung für den Betrieb", **shared,
         )  # fmt: skip
         mounted.append(admin)
-    bot = service.bot
-    examples, titles = (bot.example_questions(4), bot.titles()) if bot else ((), [])
-    chat = chat_app(ChatHandlers(service, feedback), examples, titles)
+    chat = chat_app(ChatHandlers(service, feedback, display_title=title))
     server.include_router(
         source_routes(lambda: (bot := service.bot) and bot.content), include_in_schema=False
     )
     german = gr.I18n(**dict.fromkeys(("de", "en"), TRANSLATIONS))
-    gr.mount_gradio_app(server, chat, "/", i18n=german, run_history=False, **shared)
+    gr.mount_gradio_app(server, chat, "/", i18n=german, run_history=False, js=CHAT_SCRIPT, **shared)
     for blocks in (*mounted, chat):
         # Gradio checks file paths in inputs only once an app counts as launched, which
         # `launch()` sets and mounting does not: without it, a forged input could name any
@@ -89,7 +90,9 @@ def main(settings: ServerSettings | None = None) -> None:
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     service = BotService(settings=BotSettings(handover=settings.handover), config=settings)
-    server = make_server(service, FeedbackLog.of(settings), settings.admin_password)
+    server = make_server(
+        service, FeedbackLog.of(settings), settings.admin_password, settings.display_title
+    )
     # Ready (`/api/ready`) once a whole answer has run on the loaded bot; it serves meanwhile.
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     follow = (settings.follow_seconds, threading.Event())

@@ -39,7 +39,7 @@ class AnswerRegistry:
         self.max_vote_changes = max_vote_changes
         self._given: OrderedDict[str, Given] = OrderedDict()
         self._votes: dict[str, tuple[str | None, int]] = {}
-        """The standing vote per answer id, and how many changes were taken."""
+        """The standing feedback per answer id, and how many changes were taken."""
         self._lock = threading.Lock()
 
     def remember(self, session: str, question: str, reply: Answer) -> str:
@@ -51,20 +51,28 @@ class AnswerRegistry:
                 self._votes.pop(forgotten, None)
         return answer_id
 
-    def take_vote(self, session: str, answer_id: str, vote: str | None, changed: bool) -> bool:
-        """Whether `session`'s vote on `answer_id` is to be logged: it changes the standing
-        one (or `changed` says it adds something, such as a reason) and the answer has had
-        fewer than `max_vote_changes`. Kept here, not in the page's session, so neither a
-        new browser session nor a reload resets the count."""
+    def take_vote(self, session: str, answer_id: str, feedback: str | None) -> bool:
+        """Whether `session`'s feedback on `answer_id` ("Like", "Dislike", a reason, or None
+        for none) is to be logged: it changes the standing one and the answer has had fewer
+        than `max_vote_changes`. Kept here, not in the page's session, so neither a new
+        browser session nor a reload resets the count."""
         with self._lock:
             found = self._given.get(answer_id)
             if found is None or found.session != session:
                 return False
             standing, changes = self._votes.get(answer_id, (None, 0))
-            if (vote == standing and not changed) or changes >= self.max_vote_changes:
+            if feedback == standing or changes >= self.max_vote_changes:
                 return False
-            self._votes[answer_id] = (vote, changes + 1)
+            self._votes[answer_id] = (feedback, changes + 1)
             return True
+
+    def feedback(self, session: str, answer_id: str) -> str | None:
+        """The standing feedback of `session` on `answer_id`, to show it again after a reload."""
+        with self._lock:
+            found = self._given.get(answer_id)
+            if found is None or found.session != session:
+                return None
+            return self._votes.get(answer_id, (None, 0))[0]
 
     def given(self, session: str, answer_id: str) -> Given | None:
         """The answer with this id if it was given to `session` and is still remembered."""

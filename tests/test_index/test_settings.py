@@ -26,6 +26,7 @@ VARIABLES = {
         ("10.0.0.1", "10.0.0.2"),
     ),
     "FAQBOT_FOLLOW_SECONDS": ("follow_seconds", 2.0, "0.5", 0.5),
+    "FAQBOT_TITLE": ("display_title", "", " Reisen\n und NATO ", "Reisen und NATO"),
     "FAQBOT_HANDOVER": (
         "handover",
         "",
@@ -47,6 +48,7 @@ REFUSED = [
     ("FAQBOT_FOLLOW_SECONDS", "nan", "must be a positive number of seconds"),
     ("FAQBOT_FOLLOW_SECONDS", "bald", "must be a positive number of seconds"),
     ("FAQBOT_HANDOVER", "x" * 301, "must be one line of at most 300 characters"),
+    ("FAQBOT_TITLE", "x" * 61, "must be one line of at most 60 characters"),
     ("GRADIO_SERVER_PORT", "70000", "must be a port number"),
     ("GRADIO_SERVER_PORT", "http", "must be a port number"),
 ]

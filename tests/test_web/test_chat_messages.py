@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import Answer, AnswerKind, Hit
+from bot import Answer, AnswerKind, Hit, wording
 from bot.pipeline import BotSettings
 from conftest import FAKE_CALIBRATION, converse
 from web.chat_messages import answer_messages, highlighted, shown
@@ -77,6 +77,7 @@ def test_answer_markers_and_sources_link_to_the_cited_passage():
     (marker,) = [attrs for tag, attrs in answer_markup.tags if tag == "a"]
     (source,) = [attrs for tag, attrs in sources_markup.tags if tag == "a"]
     assert marker["href"] == source["href"] == source_link(hit())
+    assert marker["title"].startswith("Quelle 1: T")  # what "[1]" is, to ear and mouse
     assert sources["metadata"] == {"title": "Quellen (1)", "status": "done"}
     assert "<mark>Satz zwei.</mark>" in sources["content"]
     assert "[1] T › S" in sources_markup.text or "[1] T" in sources_markup.text
@@ -121,8 +122,26 @@ def test_declined_answer_offers_its_questions_once_as_buttons():
         ("Was ist X?", "Was ist Y?"),
     )
     (message,) = answer_messages(reply)
-    assert message["content"] == "Nichts gefunden. Vielleicht:"
+    assert message["content"] == "<p>Nichts gefunden. Vielleicht:</p>"
     assert [option["value"] for option in message["options"]] == ["Was ist X?", "Was ist Y?"]
+
+
+def test_a_hand_over_and_a_notice_stand_apart_from_what_was_found():
+    text = wording.declined((), notices=("Gekürzt.",), handover="Fragen Sie Team X.")
+    (message,) = answer_messages(Answer(text, (), False, 0.1, AnswerKind.DECLINED))
+    assert message["content"] == (
+        f"<p>{wording.NOTHING_FOUND}</p><p>Fragen Sie Team X.</p>"
+        '<p class="faqbot-notice">Hinweis: Gekürzt.</p>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "rated"),
+    [(AnswerKind.GREETING, False), (AnswerKind.HINT, False), (AnswerKind.DECLINED, True)],
+)
+def test_only_answers_to_questions_can_be_voted_on(kind, rated):
+    (message,) = answer_messages(Answer.saying("Hallo!", kind))
+    assert ('class="faqbot-unrated"' not in message["content"]) is rated
 
 
 @pytest.mark.parametrize("text", HOSTILE)

@@ -49,21 +49,22 @@ def test_a_conversation_keeps_a_token_and_the_server_the_bounded_question(chat):
 
 
 def test_the_question_shows_at_once_with_the_answer_pending(chat):
-    history, _, token, pending = chat.ask("  Was kostet die Bahnreform?  ", None)
+    shown, _, token, pending = chat.ask("  Was kostet die Bahnreform?  ", None)
+    history = shown["value"]
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[0]["content"] == "Was kostet die Bahnreform?"
     assert history[1]["metadata"]["status"] == "pending"
     assert token is None and len(chat.conversations) == 0  # an answer starts a conversation
     answered, _, token, _ = chat.respond(pending, token)
-    assert answered[0] == history[0] and len(chat.conversations.answer_ids(token)) == 1
+    assert answered["value"][0] == history[0] and len(chat.conversations.answer_ids(token)) == 1
 
 
 @pytest.mark.parametrize("empty", ["", "   ", "\n\t"])
 def test_empty_input_adds_nothing(chat, empty):
     before, token, _ = converse(chat, "Was kostet die Bahnreform?")
-    history, _, same, pending = chat.ask(empty, token)
-    assert history == before and same == token and pending is None
-    assert chat.respond(pending, token)[0] == before
+    shown, _, same, pending = chat.ask(empty, token)
+    assert shown["value"] == before and same == token and pending is None
+    assert chat.respond(pending, token)[0]["value"] == before
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,7 @@ def test_empty_input_adds_nothing(chat, empty):
         pytest.param([False, "", True], (1, 0), 3, id="retracted-then-liked"),
         pytest.param([False, "Unvollständig"], (0, 1), 2, id="what-was-missing"),
         pytest.param(["Spam"], (0, 0), 0, id="unknown-feedback-ignored"),
+        pytest.param(["Unvollständig"] * 2, (0, 1), 1, id="a-reason-sent-twice-counts-once"),
     ],
 )
 def test_votes_count_once_per_answer_and_conversation(chat, feedback, votes, expected, lines):
@@ -141,18 +143,74 @@ def test_the_server_forgets_the_oldest_conversations_and_turns_first():
     "stored", [None, "", 42, ["x"], "../../etc/passwd", "a" * 22, "<script>x</script>" * 2]
 )
 def test_a_reload_restores_only_a_conversation_the_server_knows(chat, stored):
-    assert chat.restore(stored) == ([], None, {})
+    shown, token, records, _ = chat.restore(stored)
+    assert (shown["value"], token, records) == ([], None, {})
 
 
-def test_a_reload_restores_the_conversation(chat):
+def test_a_reload_restores_the_conversation_and_its_votes(chat):
     before, token, records = converse(chat, "Was kostet die Bahnreform?")
-    assert chat.restore(token) == (before, token, records)
+    converse(chat, "Hallo!", token)
+    after, token, records = converse(chat, "Was kostet die Bahnreform?", token)
+    chat.vote(records, token, like(max(records), True))
+    chat.vote(records, token, like(min(records), "Unvollständig"))
+    shown, same, restored, _ = chat.restore(token)
+    assert (shown["value"], same, restored) == (after, token, records)
+    assert shown["feedback_value"] == ["Unvollständig", None, "Like"]  # one per answer
+    assert before == after[: len(before)]
 
 
 def test_a_new_conversation_forgets_the_old_one(chat):
     _, token, _ = converse(chat, "Was kostet die Bahnreform?")
-    assert chat.new_conversation(token) == ([], None, {})
-    assert chat.restore(token) == ([], None, {})
+    shown, token_after, records = chat.new_conversation(token)
+    assert (shown["value"], shown["feedback_value"], token_after, records) == ([], [], None, {})
+    assert chat.restore(token)[0]["value"] == []
+
+
+class StubBot:
+    def __init__(self, titles: list[str], examples: tuple[str, ...]) -> None:
+        self._titles, self._examples = titles, examples
+
+    def titles(self) -> list[str]:
+        return self._titles
+
+    def example_questions(self, n: int) -> tuple[str, ...]:
+        return self._examples[:n]
+
+
+class StubService:
+    bot: StubBot | None = None
+
+
+def test_the_start_page_follows_the_index_in_use(feedback):
+    service = StubService()
+    chat = chat_page.ChatHandlers(service, feedback)
+    assert "den Dokumenten" in chat.restore(None)[3]
+    service.bot = StubBot(["NATO-Krise 2026: Die Allianz ohne die USA"], ("Was ist NATO 3.0?",))
+    shown, _, _, header = chat.restore(None)
+    assert "<h1>Fragen zu NATO-Krise 2026</h1>" in header
+    assert shown["examples"] == [{"text": "Was ist NATO 3.0?"}]
+    service.bot = StubBot(["NATO-Krise 2026: Die Allianz", "Reiserichtlinie"], ("Wer zahlt?",))
+    shown, _, _, header = chat.restore(None)
+    assert "<h1>Fragen zu NATO-Krise 2026 und 1 weiteren Dokument</h1>" in header
+    assert "„Reiserichtlinie“" in header and shown["examples"] == [{"text": "Wer zahlt?"}]
+    titled = chat_page.ChatHandlers(service, feedback, display_title="<b>Reisen</b> & NATO")
+    assert "<h1>Fragen zu &lt;b>Reisen&lt;/b> & NATO</h1>" in titled.restore(None)[3]
+
+
+@pytest.mark.parametrize(
+    ("titles", "heading"),
+    [
+        ([], "den Dokumenten"),
+        (["Reiserichtlinie 2026"], "Reiserichtlinie 2026"),
+        (["NATO-Krise 2026: US-Abwesenheit löst Allianzsorgen aus"], "NATO-Krise 2026"),
+        (["Ein Titel ohne Doppelpunkt, der viel zu lang für eine Überschrift auf dem Telefon ist"],
+         "Ein Titel ohne Doppelpunkt, der viel zu lang für eine …"),
+        (["A", "B", "C"], "A und 2 weiteren Dokumenten"),
+    ],
+)  # fmt: skip
+def test_a_short_heading_is_made_from_the_titles(titles, heading):
+    assert chat_page.short_title(titles) == heading
+    assert len(heading) <= chat_page.SHORT_TITLE_CHARS + 2
 
 
 def test_the_conversation_is_kept_by_the_server_as_answer_ids(chat):
@@ -202,7 +260,7 @@ def test_a_failing_log_never_breaks_an_answer_and_the_operator_sees_it(service, 
     history, *_ = converse(
         chat_page.ChatHandlers(service, feedback), "Wie backe ich einen Apfelkuchen?"
     )
-    assert history[-1]["content"].startswith("Dazu habe ich") and feedback.failures == 1
+    assert history[-1]["content"].startswith("<p>Dazu habe ich") and feedback.failures == 1
     status = admin_page.AdminHandlers(service, feedback).status()
     assert "1 Einträge konnten nicht geschrieben werden" in status
 

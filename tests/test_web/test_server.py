@@ -150,6 +150,32 @@ def copied_text(browser, button) -> str:
     )
 
 
+def start_new_conversation(browser) -> None:
+    """ "Neues Gespräch", and yes to the question whether to delete the conversation."""
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.ID, "new").click()
+    wait_for(browser, lambda d: d.switch_to.alert).accept()
+
+
+def in_view(browser) -> dict:
+    """Where the newest question, its answer (with any suggested questions) and the input
+    are in the window."""
+    return browser.execute_script(
+        """
+        const box = (e) => e.getBoundingClientRect();
+        const last = (selector) => [...document.querySelectorAll(selector)].pop();
+        const answer = box(last("#chat .bot-row"));
+        const options = [...document.querySelectorAll("#chat button.option")].map(box);
+        const input = box(document.querySelector("#question textarea"));
+        return {window: innerHeight, question: box(last("#chat .user-row")).top,
+                answer_top: answer.top,
+                answer_bottom: Math.max(answer.bottom, ...options.map((o) => o.bottom)),
+                input_top: input.top, input_bottom: input.bottom};
+        """
+    )
+
+
 def assert_accessible_and_german(browser, where: str) -> None:
     from browser_checks import axe_violations, describe, english_strings_on_page
 
@@ -246,8 +272,13 @@ def test_chat_in_a_real_browser(served, browser):
     assert vote["vote"] == "up" and vote["question"] and len(vote["session"]) == 22
     assert (Path(logs) / "declined.jsonl").is_file()
 
-    # "Neues Gespräch" empties the chat, also after a reload.
+    # "Neues Gespräch" asks first; declined, the chat stays; accepted, it is emptied, also
+    # after a reload.
     browser.find_element(By.ID, "new").click()
+    wait_for(browser, lambda d: d.switch_to.alert).dismiss()
+    time.sleep(0.5)
+    assert "Joint Force Command Norfolk" in chat.text
+    start_new_conversation(browser)
     wait_for(browser, lambda d: "Joint Force Command Norfolk" not in chat.text)
     browser.get(url)
     chat = wait_for(browser, lambda d: d.find_element(By.ID, "chat"))
@@ -270,7 +301,7 @@ def test_the_sources_in_dark_mode(served, browser):
     next(t for t in reversed(titles) if "Quellen" in t.text).click()
     wait_for(browser, lambda d: chat.find_elements(By.CSS_SELECTOR, ".faqbot-source mark"))
     assert_accessible_and_german(browser, "in dark mode with the sources open")
-    browser.find_element(By.ID, "new").click()
+    start_new_conversation(browser)
 
 
 def test_the_chat_on_a_phone(served, browser):
@@ -301,6 +332,169 @@ def test_the_chat_on_a_phone(served, browser):
         )
         assert scroll_boxes == 0
         assert_accessible_and_german(browser, "on a phone")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_the_newest_answer_and_the_input_stay_in_view(served, browser, screen, theme):
+    """After each answer the page scrolls: the newest question and its answer (a decline's
+    suggestions too) stand above the input, which stays in the window."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = served
+    metrics = {
+        "desktop": {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        "phone": {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True},
+    }[screen]
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        browser.get(f"{url}?__theme={theme}")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+        for question in (
+            "Wer führt die Mission Arctic Sentry?", "Was ist NATO 3.0?",
+            "Wie viele Mitgliedsländer hat die NATO?", "Wie backe ich einen Apfelkuchen?",
+        ):  # fmt: skip
+            ask(browser, question)
+
+            def settled(d) -> dict | None:
+                view = in_view(d)
+                return view if 0 <= view["question"] < view["answer_top"] else None
+
+            view = wait_for(browser, settled, 10)
+            assert view["answer_bottom"] <= view["input_top"], (question, view)
+            assert view["input_bottom"] <= view["window"], (question, view)
+        assert browser.find_elements(By.CSS_SELECTOR, "#chat button.option")
+        start_new_conversation(browser)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_feedback_by_keyboard_and_by_touch(served, browser):
+    """👍 before 👎 on the screen and for the keyboard; a 👎 reason chosen by keyboard and by
+    touch, each logged once and shown again after a reload; no votes on a greeting; the
+    sources open with Space and say so."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url, logs = served
+    browser.get(url)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+    ask(browser, "Hallo!")
+    greeting_buttons = browser.find_elements(By.CSS_SELECTOR, "#chat .message-buttons-left")[-1]
+    shown_labels = [
+        b.get_attribute("aria-label") for b in greeting_buttons.find_elements(By.TAG_NAME, "button")
+        if b.is_displayed()
+    ]  # fmt: skip
+    assert shown_labels == ["Antwort kopieren"]
+
+    def menus_open() -> list[bool]:
+        return browser.execute_script(
+            "return [...document.querySelectorAll('#chat .extra-feedback-options')]"
+            ".map((menu) => getComputedStyle(menu).display !== 'none')"
+        )
+
+    def logged() -> list[dict]:
+        path = Path(logs) / "feedback.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    before = len(logged())
+    # Keyboard: from the copy button, Tab reaches 👍, 👎, then the reasons' button.
+    ask(browser, "Was ist NATO 3.0?")
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#chat .message-buttons-left")[-1]
+    browser.execute_script("arguments[0].focus()", buttons.find_element(By.TAG_NAME, "button"))
+    order = []
+    for _ in range(3):
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        order.append(browser.switch_to.active_element.get_attribute("aria-label"))
+    assert order[:2] == ["Hilfreich", "Nicht hilfreich"] and "Grund" in order[2]
+    assert menus_open()[-1] is False
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(browser, lambda d: menus_open()[-1])
+    assert browser.switch_to.active_element.get_attribute("aria-expanded") == "true"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Falsche Antwort"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(browser, lambda d: len(logged()) > before)
+    wait_for(browser, lambda d: not menus_open()[-1])
+    time.sleep(1)  # Gradio sends a chosen reason twice: the second must not be logged
+    assert [(v["vote"], v["reason"]) for v in logged()[before:]] == [("down", "Falsche Antwort")]
+
+    # The sources' toggle: Space opens it, and it says it is open.
+    toggle = browser.find_elements(By.CSS_SELECTOR, "#chat .thought-group .title")[-1]
+    assert toggle.get_attribute("aria-expanded") == "false"
+    browser.execute_script("arguments[0].focus()", toggle)
+    browser.switch_to.active_element.send_keys(Keys.SPACE)
+    wait_for(browser, lambda d: toggle.get_attribute("aria-expanded") == "true")
+
+    # Touch: a tap opens the reasons, a tap on one chooses it and closes them.
+    metrics = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    try:
+        ask(browser, "Wer führt die Mission Arctic Sentry?")
+
+        def tap(element) -> None:
+            browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            x, y = browser.execute_script(
+                "const r = arguments[0].getBoundingClientRect();"
+                "return [r.x + r.width / 2, r.y + r.height / 2]",
+                element,
+            )
+            for kind, points in (("touchStart", [{"x": x, "y": y}]), ("touchEnd", [])):
+                browser.execute_cdp_cmd(
+                    "Input.dispatchTouchEvent", {"type": kind, "touchPoints": points}
+                )
+
+        tap(browser.find_elements(By.CSS_SELECTOR, "#chat .extra-feedback > button")[-1])
+        wait_for(browser, lambda d: menus_open()[-1])
+        reason = browser.find_elements(By.CSS_SELECTOR, "#chat .extra-feedback-option")[-3]
+        assert reason.text == "Unvollständig"
+        tap(reason)
+        wait_for(browser, lambda d: len(logged()) > before + 1)
+        wait_for(browser, lambda d: not menus_open()[-1])
+    finally:
+        browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    time.sleep(1)
+    assert [v["reason"] for v in logged()[before:]] == ["Falsche Antwort", "Unvollständig"]
+
+    # After a reload the reasons are still shown as chosen, and 👎 with them.
+    browser.get(url)
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .extra-feedback-option"))
+    chosen = browser.execute_script(
+        "return [...document.querySelectorAll('#chat .extra-feedback-option')]"
+        ".filter((o) => o.style.fontWeight === 'bold').map((o) => o.textContent)"
+    )
+    assert chosen == ["Falsche Antwort", "Unvollständig"]
+    for buttons in browser.find_elements(By.CSS_SELECTOR, "#chat .message-buttons-left")[-2:]:
+        like = buttons.find_element(By.CSS_SELECTOR, "button[aria-label='Hilfreich']")
+        dislike = buttons.find_element(By.CSS_SELECTOR, "button[aria-label='Nicht hilfreich']")
+        assert dislike.value_of_css_property("color") != like.value_of_css_property("color")
+    assert_accessible_and_german(browser, "with the feedback reasons chosen")
+    start_new_conversation(browser)
+
+
+def test_the_compact_chat_for_a_frame(served, browser):
+    """`?embed=1` in a 380×560 frame: no heading, the input and the answer in view, nothing
+    wider than the frame."""
+    from selenium.webdriver.common.by import By
+
+    url, _ = served
+    metrics = {"width": 380, "height": 560, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        browser.get(f"{url}?embed=1")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"))
+        assert not browser.find_element(By.CSS_SELECTOR, "#header").is_displayed()
+        ask(browser, "Wer führt die Mission Arctic Sentry?")
+        view = wait_for(browser, lambda d: (v := in_view(d))["question"] >= 0 and v)
+        assert 0 <= view["answer_top"] < view["input_top"] < view["input_bottom"] <= 560, view
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 380
+        assert_accessible_and_german(browser, "in the compact page")
+        start_new_conversation(browser)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
