@@ -66,6 +66,8 @@ _EXPLETIVE = re.compile(
     re.IGNORECASE,
 )
 """An "es"/"there"/"it" that points at nothing."""
+_CONNECTIVE = re.compile(r"^(?:und|aber|oder|also|and|but|or|so)\b[\s,]*", re.IGNORECASE)
+"""How a follow-up may open: a frame taken from one starts without it."""
 _LEAD = re.compile(
     r"^(?:(?:und|aber|oder|also|and|but|or|so)\b[\s,]*)?"
     r"(?:(?:was\s+ist\s+(?:mit|denn\s+mit)|wie\s+(?:ist|steht)\s+es\s+mit|what\s+about|"
@@ -288,7 +290,11 @@ def _replaced_span(tokens: list[_Token], run: list[_Token], name: bool) -> Span:
 def with_topic(frame: str, fragment: str) -> str:
     """`frame` asked of the fragment's topic: its name put where the frame's name of the
     same shape stands (a name for a name, a noun for a noun), else in place of its first
-    pronoun, else added at the end."""
+    pronoun, else added at the end. A frame that was a follow-up itself ("Und warum?")
+    loses its "Und", which joined it to the question before it."""
+    if connective := _CONNECTIVE.match(frame):
+        rest = frame[connective.end() :]
+        frame = rest[:1].upper() + rest[1:]
     _, body = _split_lead(fragment)
     new = _runs(body)
     topic = " ".join(_phrase(body, run) for run in new)

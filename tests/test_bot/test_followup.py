@@ -76,6 +76,8 @@ def test_topic_phrases_are_names_first(question, topic):
         ("was kostet das?", "Und NATO 3.0?", "was kostet NATO 3.0?"),
         ("wie teuer ist es genau", "Und Berlin?", "wie teuer ist Berlin genau"),
         ("wie teuer genau", "Und Berlin?", "wie teuer genau Berlin?"),
+        ("Und warum?", "Und Boris Pistorius?", "Warum Boris Pistorius?"),
+        ("aber was kostet das?", "Und NATO 3.0?", "Was kostet NATO 3.0?"),
     ],
 )  # fmt: skip
 def test_an_ellipsis_takes_the_previous_question_with_its_own_topic(frame, fragment, expected):
