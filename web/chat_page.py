@@ -44,7 +44,7 @@ CSS = """
 @font-face { font-family: "Source Sans Pro"; font-weight: 700; font-style: normal;
   src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2") format("woff2"); }
 #chat strong { font-weight: 700; }
-.faqbot-source { margin: .4em 0 .8em; font-size: var(--text-md); }
+.faqbot-source { margin: .4em 0 .8em; font-size: var(--text-lg); }
 .faqbot-source mark { background: #fde68a; color: #1c1917; padding: 0 .1em; }
 .faqbot-notice { margin-top: .6em; font-size: var(--text-sm); }
 #chat button.icon-button { min-width: 24px; min-height: 24px; }
