@@ -60,7 +60,8 @@ ADMIN_CSS = f"""
   padding: .35em .5em; border-bottom: 1px solid var(--border-color-primary); }}
 .state-in-service {{ color: #166534; }} .state-skipped {{ color: #9a3412; }}
 .dark .state-in-service {{ color: #86efac; }} .dark .state-skipped {{ color: #fdba74; }}
-#progress ol {{ list-style: none; padding-left: 0; }}
+#progress ol {{ list-style: none; padding-left: 0; display: flex; flex-wrap: wrap;
+  gap: .2em 1.5em; }}
 #upload .or {{ color: var(--body-text-color); }}
 """
 """Primary buttons in a dark orange with white text (contrast 7.0:1; Gradio's orange has
@@ -130,7 +131,7 @@ def questions_html(groups: Sequence[QuestionGroup]) -> str:
         )
         lines.append(
             f"<tr><td><strong>{html.escape(group.typical)}</strong>{variants}</td>"
-            f"<td>{wording.counted(group.count, 'Mal', 'Mal')} gefragt ({', '.join(why)})</td>"
+            f"<td>{wording.number(group.count)}-mal gefragt ({', '.join(why)})</td>"
             f"<td>zuletzt {wording.german_date(group.last_asked)}</td></tr>"
         )
     return "".join([*lines, "</tbody></table>"])
@@ -265,9 +266,9 @@ class AdminHandlers:
                 manifest = self.service.rebuild()
             except Exception as error:
                 log.exception("rebuild failed")
-                outcome.append("❌ " + wording.failure(error))
+                outcome.append("✗ " + wording.failure(error))
                 return
-            outcome.append("✅ " + wording.rebuilt(manifest))
+            outcome.append("✓ " + wording.rebuilt(manifest))
 
         worker = threading.Thread(target=run, name="rebuild", daemon=True)
         worker.start()
@@ -277,7 +278,7 @@ class AdminHandlers:
             worker.join(STATUS_INTERVAL_SECONDS)
         finished = outcome[0] if outcome else ""
         steps = [(wording.STAGE_NAMES[stage], "fertig") for stage in wording.STAGE_NAMES]
-        yield progress_html(steps if finished.startswith("✅") else [], finished)
+        yield progress_html(steps if finished.startswith("✓") else [], finished)
 
     def upload(self, paths: Sequence[str] | None) -> tuple[str, list[str]]:
         """Check and save the files the editor chose: a German line per file, and whether
@@ -292,12 +293,12 @@ class AdminHandlers:
                 save(file, self.data_dir, self.limits.max_bytes)
             except (OSError, ValueError):
                 log.exception("upload of %r not saved", file.name)
-                lines.append(f"❌ {as_text(file.name)}: konnte nicht gespeichert werden.")
+                lines.append(f"✗ {as_text(file.name)}: konnte nicht gespeichert werden.")
                 continue
             saved.append(file.name)
             verb = "ersetzt die bisherige Fassung" if file.replaces else "hinzugefügt"
-            lines.append(f"✅ {as_text(file.name)}: {verb}.")
-        lines += [f"❌ {as_text(item.name)}: {as_text(item.reason)}" for item in plan.refused]
+            lines.append(f"✓ {as_text(file.name)}: {verb}.")
+        lines += [f"✗ {as_text(item.name)}: {as_text(item.reason)}" for item in plan.refused]
         return "  \n".join(lines), saved
 
     def refresh(self) -> tuple:
@@ -343,13 +344,13 @@ class AdminHandlers:
         except (OSError, ValueError):
             log.exception("removing %r failed", source)
             yield (
-                "❌ Das Dokument konnte nicht entfernt werden.",
+                "✗ Das Dokument konnte nicht entfernt werden.",
                 hidden,
                 gr.skip(),
                 *self.refresh(),
             )
             return
-        report = f"✅ {as_text(source or '')}: entfernt."
+        report = f"✓ {as_text(source or '')}: entfernt."
         yield report, hidden, gr.skip(), *self.refresh()
         for progress in self._rebuilding():
             yield gr.skip(), gr.skip(), progress, *_UNCHANGED

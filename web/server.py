@@ -8,11 +8,11 @@ answer function is also an API endpoint:
 plain REST API (`web.api`: `/api/answer`, `/api/search`, health, readiness, status, docs
 at `/api/docs`) and Prometheus metrics at `/metrics`.
 
-The chat page has no administration at all: index status and rebuilds live on a second
-Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's login,
-which the server checks on every one of its routes. Every request first passes the edge
-(`web.security`): no uploads, bounded bodies, rate-limited logins; Gradio's pages are served
-German whatever the browser's language (`web.german_locale`).
+The chat page has no administration at all: documents, their state and rebuilds live on
+a second Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's
+login, which the server checks on every one of its routes. Every request first passes the
+edge (`web.security`): no uploads but the operators', bounded bodies, rate-limited logins;
+Gradio's pages are served German whatever the browser's language (`web.german_locale`).
 """
 
 import logging

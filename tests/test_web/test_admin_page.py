@@ -54,7 +54,7 @@ def test_removal_asks_first_then_removes_and_rebuilds(admin):
 @pytest.mark.parametrize("hostile", ["../index/manifest.json", "/etc/passwd", "", None])
 def test_a_removal_of_anything_not_listed_is_refused(admin, hostile):
     steps = list(admin.remove_and_rebuild(hostile))
-    assert steps[0][0] == "❌ Das Dokument konnte nicht entfernt werden." and len(steps) == 1
+    assert steps[0][0] == "✗ Das Dokument konnte nicht entfernt werden." and len(steps) == 1
     assert sorted(p.name for p in admin.data_dir.iterdir()) == [
         "bahn.md",
         "nato.txt",

@@ -248,11 +248,11 @@ def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(
     while len(places_taken) < 2:  # the second one has taken the waiting place
         threading.Event().wait(0.01)
     refused = list(admin.rebuild())[-1][0]
-    assert "❌ Es läuft schon ein Neuaufbau und ein weiterer wartet" in html.unescape(refused)
+    assert "✗ Es läuft schon ein Neuaufbau und ein weiterer wartet" in html.unescape(refused)
     release.set()
     final = html.unescape(list(first)[-1][0])
     waiting.join(20)
-    assert "❌" not in final and "Fertig: 3 Dokumente sind jetzt im Einsatz" in final
+    assert "✗" not in final and "Fertig: 3 Dokumente sind jetzt im Einsatz" in final
 
 
 @pytest.mark.parametrize(
