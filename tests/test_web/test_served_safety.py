@@ -127,6 +127,16 @@ def test_uploads_are_refused_and_nothing_is_stored(app, http):
     assert stored == []
 
 
+def test_the_operators_upload_refuses_anyone_not_logged_in_and_stores_nothing(app, http):
+    response = http.post(
+        f"{app.url}admin/gradio_api/upload",
+        files={"files": ("Kantine.pdf", b"%PDF-1.4 " + b"\0" * 100_000)},
+    )
+    assert response.status_code == 401
+    assert [p for p in (app.root / "gradio").rglob("*") if p.is_file()] == []
+    assert not list((REPO / "data").glob("Kantine*"))
+
+
 @pytest.mark.parametrize("path", ["/etc/passwd", str(REPO / "app.py")])
 def test_files_of_the_server_cannot_be_read(app, http, path):
     response = http.get(f"{app.url}gradio_api/file={path}")
