@@ -11,6 +11,7 @@ from index.calibration import fit_hint
 from index.documents import escaped
 from index.errors import FaqbotError
 from index.passages import ChunkSettings
+from index.progress import ProgressReport
 from index.settings import DATA_DIR_ENV, DEFAULT_MODEL, INDEX_DIR_ENV, MODEL_ENV, Settings
 from index.store import Manifest, read_manifest
 from index.vectors import VectorSettings
@@ -36,7 +37,11 @@ def summary(manifest: Manifest) -> str:
     return "\n".join(lines)
 
 
-def _build(args: argparse.Namespace, settings: Settings) -> None:
+def run_build(
+    args: argparse.Namespace, settings: Settings, on_progress: ProgressReport | None = None
+) -> None:
+    """The build; with `on_progress` (the build child), progress goes there as events
+    instead of bars on the terminal."""
     out = args.out or settings.index_dir
     chunking, vectors = build_settings(
         recorded_manifest(out),  # a rebuild keeps what it was built with, unless told
@@ -50,7 +55,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> None:
         model=args.model or settings.model,
         chunking=chunking,
         vectors=vectors,
-        progress=True,
+        progress=on_progress is None,
+        on_progress=on_progress,
     )
     print(summary(manifest))
     print(f"Index written to {out}")
@@ -97,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
         help="use an HNSW index above this many passages "
         f"(default: {kept} {VectorSettings().approximate_above})",
     )  # fmt: skip
-    build_command.set_defaults(run=_build)
+    build_command.set_defaults(run=run_build)
 
     info_command = commands.add_parser("info", help="print the manifest of the index")
     info_command.add_argument("--out", type=Path, help=out_help)

@@ -7,7 +7,7 @@ that is new: nothing when nothing changed, one document's passages when one chan
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from index.documents import BlockKind, Corpus, content_hash
 from index.embedding import Embedder, Role, load_embedder
 from index.errors import FaqbotError, NoPassagesError
 from index.passages import ChunkSettings, Passage, split_corpus
+from index.progress import BuildProgress, ProgressReport, Stage
 from index.settings import Settings
 from index.store import (
     DocumentRecord,
@@ -38,6 +39,12 @@ from index.vectors import VectorSettings, build_vector_index
 log = logging.getLogger("index")
 
 VectorCache = dict[str, np.ndarray]
+Advance = Callable[[int], None]
+"""Told how many more texts were embedded."""
+
+EMBED_STEP = 256
+"""Texts embedded per call while progress is reported: a few seconds of the default model
+on two cores, so a report comes every few seconds without slowing the embedding."""
 
 
 def vector_key(text: str, role: Role) -> str:
@@ -83,14 +90,20 @@ def embed_with_cache(
     role: Role,
     cache: VectorCache,
     progress: bool = False,
+    advance: Advance | None = None,
 ) -> np.ndarray:
-    """Vectors for `texts`, embedding only those whose key is not in `cache` (which grows)."""
+    """Vectors for `texts`, embedding only those whose key is not in `cache` (which grows);
+    with `advance`, in steps of `EMBED_STEP` texts, each step told to it."""
     keys = [vector_key(text, role) for text in texts]
     missing = list(dict.fromkeys(key for key in keys if key not in cache))
-    if missing:
-        text_of = dict(zip(keys, texts, strict=True))
-        fresh = embedder.embed([text_of[key] for key in missing], role, progress=progress)
-        cache.update(zip(missing, fresh, strict=True))
+    text_of = dict(zip(keys, texts, strict=True))
+    step = EMBED_STEP if advance is not None else max(len(missing), 1)
+    for start in range(0, len(missing), step):
+        batch = missing[start : start + step]
+        fresh = embedder.embed([text_of[key] for key in batch], role, progress=progress)
+        cache.update(zip(batch, fresh, strict=True))
+        if advance is not None:
+            advance(len(batch))
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for row, key in enumerate(keys):
         vectors[row] = cache[key]
@@ -152,16 +165,31 @@ def pooled_passage_vectors(
 
 
 def embed_passages(
-    embedder: Embedder, passages: Sequence[Passage], cache: VectorCache, progress: bool = False
+    embedder: Embedder,
+    passages: Sequence[Passage],
+    cache: VectorCache,
+    progress: bool = False,
+    on_progress: ProgressReport | None = None,
 ) -> PassageVectors:
-    """The vectors of `embedded_texts`, each group in its role, and the passage vectors."""
+    """The vectors of `embedded_texts`, each group in its role, and the passage vectors;
+    `on_progress` is told how many of the texts not in `cache` are embedded."""
     previous = set(cache)
     texts = embedded_texts(passages)
+    needed = {vector_key(text, ROLES[name]) for name, group in texts.items() for text in group}
+    advance = None
+    if on_progress is not None:
+        total, done = len(needed - previous), 0
+        on_progress(BuildProgress(Stage.EMBED, 0, total))
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            on_progress(BuildProgress(Stage.EMBED, done, total))
+
     vectors = {
-        name: embed_with_cache(embedder, group, ROLES[name], cache, progress)
+        name: embed_with_cache(embedder, group, ROLES[name], cache, progress, advance)
         for name, group in texts.items()
     }
-    needed = {vector_key(text, ROLES[name]) for name, group in texts.items() for text in group}
     return PassageVectors(
         passages=pooled_passage_vectors(passages, vectors["sentences"], vectors["contexts"]),
         **vectors,
@@ -262,6 +290,7 @@ def build(
     vectors: VectorSettings | None = None,
     progress: bool = False,
     settings: Settings | None = None,
+    on_progress: ProgressReport | None = None,
 ) -> Manifest:
     """Build the index of `data_dir` into `out_dir` and return its manifest.
 
@@ -269,7 +298,8 @@ def build(
     `settings` (read from the environment if None and needed): directories and model;
     `chunking` and `vectors` default to `ChunkSettings()` and `VectorSettings()` (callers
     that rebuild pass `build_settings(...)`). A failure at any point leaves the index that
-    was in place untouched.
+    was in place untouched. `on_progress` is told each stage as it begins, and how far
+    the counted ones (reading, embedding) have come.
     """
     if data_dir is None or out_dir is None or (model is None and embedder is None):
         settings = settings or Settings()
@@ -278,7 +308,11 @@ def build(
         model = model or settings.model
     chunked = (chunking or ChunkSettings(), vectors or VectorSettings())
     with build_turn(out_dir):
-        return _build_in_turn(data_dir, out_dir, model, embedder, chunked, progress)
+        return _build_in_turn(data_dir, out_dir, model, embedder, chunked, progress, on_progress)
+
+
+def _ignore(_: BuildProgress) -> None:
+    """No one asked for progress (the command line shows its bars instead)."""
 
 
 def _build_in_turn(
@@ -288,11 +322,17 @@ def _build_in_turn(
     embedder: Embedder | None,
     settings: tuple[ChunkSettings, VectorSettings],
     progress: bool,
+    on_progress: ProgressReport | None,
 ) -> Manifest:
     """The whole build, reading included, within the build's turn: two builds never hold
     two corpora in memory at once, and a waiting build reads the data as it is then."""
     stages = StageClock()
-    corpus = load_corpus(data_dir, progress)
+    report = on_progress or _ignore
+    report(BuildProgress(Stage.READ))
+    corpus = load_corpus(
+        data_dir, progress, lambda done, total: report(BuildProgress(Stage.READ, done, total))
+    )
+    report(BuildProgress(Stage.SPLIT))
     split = split_corpus(corpus, settings[0], progress)
     corpus = replace(corpus, skipped=corpus.skipped + split.skipped)
     for item in corpus.skipped:
@@ -301,11 +341,13 @@ def _build_in_turn(
     if not passages:
         raise _no_passages(data_dir, corpus)
     stages.lap("read and split")
+    report(BuildProgress(Stage.LOAD_MODEL))
     embedder = embedder or load_embedder(model)
     stages.lap("load model")
     cache = previous_vectors(out_dir, embedder.name)
-    made = embed_passages(embedder, passages, cache, progress)
+    made = embed_passages(embedder, passages, cache, progress, on_progress)
     stages.lap("embed")
+    report(BuildProgress(Stage.SEARCH_INDEX))
     bm25 = build_bm25(passages, GermanAnalyzer())
     stages.lap("BM25")
     vector_index = build_vector_index(made.passages, settings[1])
@@ -321,6 +363,7 @@ def _build_in_turn(
         vectors=vector_index,
         bm25=bm25,
     )
+    report(BuildProgress(Stage.WRITE))
     return write_index(out_dir, content)
 
 

@@ -3,8 +3,10 @@ a build fail, never the process that serves answers.
 
 The child runs the build of `python -m index build` (the same arguments, code and checks
 as an operator's command line) under the limit, set by the child itself before it loads
-anything large (`preexec_fn` would be unsafe in the app's threads). Its output is a stream
-of progress lines, passed on as they come; its end is one JSON object (`ChildResult`)
+anything large (`preexec_fn` would be unsafe in the app's threads). It reports its progress
+as `BuildProgress` events, one marked JSON line each (`index.progress`), passed on as they
+come; its other output (warnings, the summary) is kept only for the reason of a failure,
+never shown as progress. Its end is one JSON object (`ChildResult`)
 written to a file the parent hands it: the new manifest, or the error's type and message,
 which the parent raises again as that `FaqbotError`. A child that leaves no result was
 killed (the kernel's limit, a signal): `BuildFailedError` says so and names the limit.
@@ -23,18 +25,17 @@ import sys
 import tempfile
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.build_lock import NOT_HELD, handing, taking_over
 from index.errors import FaqbotError
 from index.passages import ChunkSettings
+from index.progress import BuildProgress, ProgressReport
 from index.settings import BUILD_MEMORY_ENV, DEFAULT_BUILD_MEMORY_MB, Settings
 from index.store import Manifest, read_manifest
 from index.vectors import VectorSettings
-
-Progress = Callable[[str], None]
 
 
 class BuildFailedError(FaqbotError):
@@ -53,9 +54,9 @@ class BuildLimits:
         return cls(settings.build_memory_bytes)
 
 
-def _progress_lines(stream: int) -> Iterator[str]:
-    """Lines of the child's output as they come; tqdm redraws with carriage returns, so a
-    carriage return ends a line too."""
+def _output_lines(stream: int) -> Iterator[str]:
+    """Lines of the child's output as they come; a carriage return (a progress bar's
+    redraw) ends a line too."""
     pending = b""
     while chunk := os.read(stream, 65536):
         pending += chunk
@@ -175,7 +176,7 @@ def build_in_subprocess(
     data_dir: Path,
     out_dir: Path,
     model: str,
-    on_progress: Progress | None = None,
+    on_progress: ProgressReport | None = None,
     *,
     limits: BuildLimits | None = None,
     chunking: ChunkSettings | None = None,
@@ -183,7 +184,7 @@ def build_in_subprocess(
 ) -> Manifest:
     """Run `python -m index build` under `limits` (default: `BuildLimits()`) with `chunking`
     and `vectors` (default: those the index at `out_dir` was built with), report its
-    progress lines, and return the new manifest. The child's error is raised as its own
+    progress events, and return the new manifest. The child's error is raised as its own
     `FaqbotError` class with its message; a child killed on its limits, or ending without a
     result, raises `BuildFailedError` with the reason. Within a build turn this thread holds
     for `out_dir`, the child builds in that turn."""
@@ -203,10 +204,12 @@ def build_in_subprocess(
         )
         tail: deque[str] = deque(maxlen=20)
         try:
-            for line in _progress_lines(child.stdout.fileno()):
-                tail.append(line)
-                if on_progress is not None:
-                    on_progress(line)
+            for line in _output_lines(child.stdout.fileno()):
+                event = BuildProgress.from_line(line)
+                if event is None:
+                    tail.append(line)
+                elif on_progress is not None:
+                    on_progress(event)
             returncode = child.wait()
         finally:
             if child.poll() is None:
@@ -226,13 +229,13 @@ def build_in_subprocess(
 
 def _child_build(command: list[str], handed: str) -> ChildResult:
     """The build of `python -m index build` (`command`), within the turn `handed`."""
-    from index.__main__ import parser
+    from index.__main__ import parser, run_build
 
     args = parser().parse_args(command)
     settings = Settings()
     out = args.out or settings.index_dir
     with taking_over(out, handed):
-        args.run(args, settings)
+        run_build(args, settings, on_progress=lambda event: print(event.to_line(), flush=True))
         return ChildResult(read_manifest(out))
 
 

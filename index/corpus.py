@@ -294,11 +294,14 @@ def _root(data_dir: Path) -> Path:
     return data_dir.resolve()
 
 
-def load_corpus(data_dir: Path, progress: bool = False) -> Corpus:
+def load_corpus(
+    data_dir: Path, progress: bool = False, on_file: Callable[[int, int], None] | None = None
+) -> Corpus:
     """Every supported file below `data_dir`, in a stable order (see `walk`), and every
     item not indexed, at most `limits.MAX_REPORTED_PER_FILE` per file.
 
-    With `progress`, a bar on stderr counts the bytes read.
+    With `progress`, a bar on stderr counts the bytes read; `on_file` is told (files read,
+    files in all) after each file, for a caller that reports progress itself.
     """
     root = _root(data_dir)
     try:
@@ -310,6 +313,7 @@ def load_corpus(data_dir: Path, progress: bool = False) -> Corpus:
     files = [item for item in found if isinstance(item, DataFile)]
     reader = _CorpusReader()
     total = sum(file.size for file in files)
+    read = 0
     with progress_bar(progress, total, "B", "Reading files") as bar:
         for item in found:
             if isinstance(item, Skipped):
@@ -317,4 +321,7 @@ def load_corpus(data_dir: Path, progress: bool = False) -> Corpus:
                 continue
             reader.read(item)
             bar.update(item.size)
+            read += 1
+            if on_file is not None:
+                on_file(read, len(files))
     return Corpus(tuple(reader.documents), bounded(reader.skipped))

@@ -39,11 +39,13 @@ FOLLOW_SECONDS_ENV = "FAQBOT_FOLLOW_SECONDS"
 SERVER_NAME_ENV = "GRADIO_SERVER_NAME"
 SERVER_PORT_ENV = "GRADIO_SERVER_PORT"
 HANDOVER_ENV = "FAQBOT_HANDOVER"
+UPLOAD_MAX_MB_ENV = "FAQBOT_UPLOAD_MAX_MB"
+UPLOAD_MAX_FILES_ENV = "FAQBOT_UPLOAD_MAX_FILES"
 MAX_HANDOVER_CHARS = 300
+"""A line, not a page: it follows every decline."""
 TITLE_ENV = "FAQBOT_TITLE"
 MAX_TITLE_CHARS = 60
 """A heading longer than this wraps to several lines on a phone."""
-"""A line, not a page: it follows every decline."""
 
 DEFAULT_BUILD_MEMORY_MB = 4096
 """Address space for a build the app starts (`index.build_child`). A build of the bundled
@@ -59,6 +61,12 @@ refuse records (`web.feedback`)."""
 MIN_ADMIN_PASSWORD_CHARS = 16
 """With 10 login attempts per minute and client (`web.security`), 16 characters cannot be
 guessed."""
+DEFAULT_UPLOAD_MAX_MB = 20
+"""The largest file an operator may upload: the index reads no larger file
+(`index.limits.MAX_FILE_BYTES`), so this is also the most it may be set to."""
+DEFAULT_UPLOAD_MAX_FILES = 10
+"""Files per upload: a request of at most this many times the largest file."""
+MAX_UPLOAD_FILES = 100
 DEFAULT_FOLLOW_SECONDS = 2.0
 """How often the app looks whether the index link names a new version (built by `/admin`
 of any replica or by `python -m index build`): a readlink, nothing more, so often is cheap."""
@@ -77,6 +85,12 @@ def whole_number(env: str, raw: object, minimum: int, unit: str) -> int:
         raise ValueError(f"${env} must be a number of {unit}, not {raw!r}") from None
     if value < minimum:
         raise ValueError(f"${env} must be at least {minimum} {unit}, got {value}")
+    return value
+
+
+def _at_most(env: str, value: int, maximum: int, unit: str) -> int:
+    if value > maximum:
+        raise ValueError(f"${env} must be at most {maximum} {unit}, got {value}")
     return value
 
 
@@ -135,6 +149,10 @@ class ServerSettings(Settings):
     display_title: str = Field("", validation_alias=TITLE_ENV)
     """The corpus's short name on the chat page ("Fragen zu …"); made from the documents'
     titles when empty."""
+    upload_max_mb: int = Field(DEFAULT_UPLOAD_MAX_MB, validation_alias=UPLOAD_MAX_MB_ENV)
+    """The largest document an operator may upload on the operators' page, in MB."""
+    upload_max_files: int = Field(DEFAULT_UPLOAD_MAX_FILES, validation_alias=UPLOAD_MAX_FILES_ENV)
+    """Documents per upload."""
     server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
     server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
 
@@ -142,6 +160,18 @@ class ServerSettings(Settings):
     @classmethod
     def _log_max_bytes(cls, raw: object) -> int:
         return whole_number(LOG_MAX_BYTES_ENV, raw, MIN_LOG_MAX_BYTES, "bytes")
+
+    @field_validator("upload_max_mb", mode="before")
+    @classmethod
+    def _upload_max_mb(cls, raw: object) -> int:
+        return _at_most(UPLOAD_MAX_MB_ENV, whole_number(UPLOAD_MAX_MB_ENV, raw, 1, "MB"),
+                        DEFAULT_UPLOAD_MAX_MB, "MB")  # fmt: skip
+
+    @field_validator("upload_max_files", mode="before")
+    @classmethod
+    def _upload_max_files(cls, raw: object) -> int:
+        count = whole_number(UPLOAD_MAX_FILES_ENV, raw, 1, "files")
+        return _at_most(UPLOAD_MAX_FILES_ENV, count, MAX_UPLOAD_FILES, "files")
 
     @field_validator("admin_password")
     @classmethod

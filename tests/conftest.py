@@ -97,10 +97,10 @@ def fake_builder(fake_embedder):
     from index import build
 
     def builder(data_dir, index_dir, model, on_progress, *, chunking=None, vectors=None):
-        on_progress("building in-process")
         return build(
-            data_dir, index_dir, embedder=fake_embedder, chunking=chunking, vectors=vectors
-        )
+            data_dir, index_dir, embedder=fake_embedder, chunking=chunking, vectors=vectors,
+            on_progress=on_progress,
+        )  # fmt: skip
 
     return builder
 

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from filelock import FileLock
 from bot.answers import Answer
 from bot.inputs import MAX_QUESTION_CHARS
 from index.settings import DEFAULT_LOG_MAX_BYTES, ServerSettings
+from web.question_groups import AskedQuestion, Why
 
 log = logging.getLogger("faqbot.feedback")
 
@@ -151,6 +152,44 @@ def count_votes(records: Iterable[dict[str, Any]]) -> VoteCounts:
     )
 
 
+def _moment(record: dict[str, Any]) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(record["time"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def questions_to_review(
+    declined: Iterable[dict[str, Any]],
+    votes: Iterable[dict[str, Any]],
+    since: datetime,
+    limit: int,
+) -> list[AskedQuestion]:
+    """The declined questions and those whose answer stands down-voted (each session's
+    last vote on it), asked since `since`: the newest `limit`, newest first. Records of the
+    logs in their order, oldest first; a record without a question or time is left out."""
+    found = [
+        AskedQuestion(record["question"], moment, Why.DECLINED)
+        for record in declined
+        if isinstance(record.get("question"), str) and (moment := _moment(record))
+    ]
+    standing: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in votes:
+        key = (record.get("session"), record.get("answer_id"))
+        if all(isinstance(part, str) for part in key):
+            standing[key] = record  # type: ignore[index]
+    found += [
+        AskedQuestion(record["question"], moment, Why.DOWN_VOTED)
+        for record in standing.values()
+        if record.get("vote") == "down"
+        and isinstance(record.get("question"), str)
+        and (moment := _moment(record))
+    ]
+    recent = [item for item in found if item.asked_at >= since and item.text.strip()]
+    return sorted(recent, key=lambda item: item.asked_at, reverse=True)[:limit]
+
+
 class FeedbackLog:
     """Appends votes to `feedback.jsonl` and declined questions to `declined.jsonl`.
 
@@ -249,6 +288,28 @@ class FeedbackLog:
                 "confidence": reply.confidence,
                 "suggestions": [text[:MAX_QUESTION_CHARS] for text in reply.suggestions],
             },
+        )
+
+    def _read_all(self, path: Path) -> list[dict[str, Any]]:
+        """The records of a log and its kept older files, oldest first (see `vote_counts`
+        on the locking)."""
+        if not self.directory.is_dir():
+            return []
+        with ExitStack() as files:
+            with self._lock(path):
+                handles = [
+                    files.enter_context(generation.open("rb"))
+                    for generation in generations(path)
+                    if generation.is_file()
+                ]
+            return [record for handle in handles for record in parse_lines(handle.read())]
+
+    def questions_to_review(self, days: int, limit: int) -> list[AskedQuestion]:
+        """What editors should look at (`questions_to_review`) of the last `days`: the
+        newest `limit`. Raises OSError if the logs cannot be read."""
+        since = datetime.now(UTC) - timedelta(days=days)
+        return questions_to_review(
+            self._read_all(self.declined_path), self._read_all(self.votes_path), since, limit
         )
 
     def vote_counts(self) -> VoteCounts:

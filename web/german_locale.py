@@ -52,6 +52,8 @@ _LABELS = [
     (r"^Copied conversation$", "Unterhaltung kopiert"),
     (r"^Close$", "Schließen"),
     (r"^Feedback$", "Grund für „nicht hilfreich“ angeben"),
+    (r"^Click to upload or drop files$", "Datei hier ablegen - oder - Hochladen"),
+    (r"^File upload$", "Dateien hochladen"),
 ]
 """English accessible names Gradio writes without i18n, and their German."""
 
@@ -104,11 +106,13 @@ if (clipboard) {
 _HTML_LANG = re.compile(rb"<html(\s[^>]*)?>")
 
 
-def german_page(page: bytes) -> bytes:
-    """A Gradio page declared German, with `PAGE_SCRIPT` first in its head; any other
-    page (the app's own source pages are German already) as it is."""
+def german_page(page: bytes, head: str = "") -> bytes:
+    """A Gradio page declared German, with `PAGE_SCRIPT` first in its head and `head` (a
+    title, a style) last; any other page (the app's own source pages are German already)
+    as it is."""
     if b"gradio_config" not in page:
         return page
+    page = page.replace(b"</head>", head.encode() + b"</head>", 1)
     page = _HTML_LANG.sub(
         lambda match: re.sub(rb'\slang="[^"]*"', b"", match.group()).replace(
             b"<html", b'<html lang="de"', 1
@@ -125,10 +129,18 @@ class GermanPage:
     answered as the GET would be, so the lengths agree; every other response passes
     untouched."""
 
-    def __init__(self, app: ASGIApp, pages: tuple[str, ...] = ("/", "/admin/")) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        pages: tuple[str, ...] = ("/", "/admin/"),
+        heads: dict[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.pages = pages
         """The paths of Gradio's pages; nothing else is read or changed."""
+        self.heads = heads or {}
+        """HTML added to a page's head, by path: what its login page needs before Gradio's
+        app (and its title and style) is loaded."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
@@ -163,7 +175,7 @@ class GermanPage:
             body.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            page = german_page(b"".join(body))
+            page = german_page(b"".join(body), self.heads.get(scope["path"], ""))
             kept = [(k, v) for k, v in started["headers"] if k != b"content-length"]
             await send({**started, "headers": [*kept, (b"content-length", b"%d" % len(page))]})
             await send({"type": "http.response.body", "body": b"" if head else page})

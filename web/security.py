@@ -1,8 +1,12 @@
 """The web server's edge: what every request passes before Gradio sees it.
 
 Uploads are refused (the chat has no upload field, so any upload is an attack on the
-disk), request bodies are bounded before they are read into memory, and the operator's
-login is rate-limited per client, so that a password cannot be guessed at speed.
+disk), except on the one route of the operators' page that takes documents
+(`EdgeLimits.upload_path`), where Gradio's login check refuses anyone not logged in before
+the body is read, and the body is bounded by its declared length and counted as it
+streams, never held in memory here. Every other request body is bounded before it is
+read into memory, and the operator's login is rate-limited per client, so that a password
+cannot be guessed at speed.
 Refusals are JSON with a German `detail`, like FastAPI's own errors.
 """
 
@@ -36,6 +40,11 @@ class EdgeLimits:
     login_window_seconds: float = 60.0
     tracked_clients: int = 10_000
     """Login attempts are remembered for at most this many addresses."""
+    upload_path: str | None = None
+    """The operators' upload route (`/admin/gradio_api/upload`), the one place an upload
+    is let through; None: no uploads at all."""
+    max_upload_bytes: int = 0
+    """The largest upload request there (`web.uploads.UploadLimits.max_request_bytes`)."""
 
 
 class EdgeGuard:
@@ -57,6 +66,13 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         path = scope["path"].rstrip("/")
+        if path == self.limits.upload_path and scope["method"] == "POST":
+            declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+            if not declared.isdigit() or int(declared) > self.limits.max_upload_bytes:
+                await _refuse(send, 413, "Die Dateien sind zusammen zu groß.")
+                return
+            await self.app(scope, _counted(receive, int(declared)), send)
+            return
         if path.endswith(REFUSED_SUFFIXES):
             await _refuse(send, 403, "Hochladen ist hier nicht möglich.")
             return
@@ -122,6 +138,23 @@ class EdgeGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """A `receive` that ends the request as if the client had left once more than `limit`
+    bytes arrived: a body longer than it said it was."""
+    size = 0
+
+    async def counting() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                return {"type": "http.disconnect"}
+        return message
+
+    return counting
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -8,11 +8,11 @@ answer function is also an API endpoint:
 plain REST API (`web.api`: `/api/answer`, `/api/search`, health, readiness, status, docs
 at `/api/docs`) and Prometheus metrics at `/metrics`.
 
-The chat page has no administration at all: index status and rebuilds live on a second
-Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's login,
-which the server checks on every one of its routes. Every request first passes the edge
-(`web.security`): no uploads, bounded bodies, rate-limited logins; Gradio's pages are served
-German whatever the browser's language (`web.german_locale`).
+The chat page has no administration at all: documents, their state and rebuilds live on
+a second Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's
+login, which the server checks on every one of its routes. Every request first passes the
+edge (`web.security`): no uploads but the operators', bounded bodies, rate-limited logins;
+Gradio's pages are served German whatever the browser's language (`web.german_locale`).
 """
 
 import logging
@@ -27,15 +27,16 @@ from fastapi_offline import FastAPIOffline
 
 from bot import BotSettings
 from index.settings import ServerSettings, SettingsError
-from web.admin_page import AdminHandlers, admin_app, operator_check
+from web.admin_page import ADMIN_CSS, ADMIN_HEAD, AdminHandlers, admin_app, operator_check
 from web.api import API_DOCUMENTATION, API_PREFIX, install_api
 from web.chat_page import CSS, ChatHandlers, chat_app
 from web.chat_script import CHAT_SCRIPT
 from web.feedback import FeedbackLog
 from web.german_locale import TRANSLATIONS, GermanPage
-from web.security import EdgeGuard
+from web.security import EdgeGuard, EdgeLimits
 from web.service import BotService
 from web.sources import source_routes
+from web.uploads import UploadLimits
 
 log = logging.getLogger("faqbot.app")
 
@@ -43,14 +44,21 @@ ADMIN_PATH = "/admin"
 
 
 def make_server(
-    service: BotService, feedback: FeedbackLog, password: str | None = None, title: str = ""
+    service: BotService,
+    feedback: FeedbackLog,
+    password: str | None = None,
+    uploads: UploadLimits | None = None,
+    title: str = "",
 ) -> FastAPI:
     """One server: the edge in front, the REST API, the operators' page (if a password is
-    set), the chat (`title`: the corpus's short name on it, `$FAQBOT_TITLE`)."""
+    set) with its uploads within `uploads` (default: `UploadLimits()`), the chat (`title`:
+    the corpus's short name on it, `$FAQBOT_TITLE`)."""
     # The API's docs page with its scripts served from here: the intranet may have no CDN.
     server = FastAPIOffline(**API_DOCUMENTATION, static_url=f"{API_PREFIX}/docs-assets")
     install_api(server, service)  # before the chat's mount at "/", which takes every path
-    shared = {"show_error": False, "footer_links": [], "css": CSS}
+    shared = {"show_error": False, "footer_links": []}
+    uploads = uploads or UploadLimits()
+    edge = EdgeLimits()
     mounted = []
     if password is not None:
         # Gradio answers only "/admin/"; "/admin", as people type it, would reach the chat's
@@ -59,25 +67,34 @@ def make_server(
             ADMIN_PATH, lambda: RedirectResponse(f"{ADMIN_PATH}/", status_code=308),
             include_in_schema=False,
         )  # fmt: skip
-        admin = admin_app(AdminHandlers(service, feedback))
+        admin = admin_app(AdminHandlers(service, feedback, uploads))
         gr.mount_gradio_app(
             server, admin, path=ADMIN_PATH, auth=operator_check(password),
-            auth_message="Anmeldung für den Betrieb", **shared,
+            auth_message="Anmeldung für den Betrieb", css=ADMIN_CSS,
+            max_file_size=uploads.max_bytes, **shared,
         )  # fmt: skip
         mounted.append(admin)
+        # The one route that takes files: the operators' upload, for operators only (Gradio
+        # checks the login before it reads the body).
+        edge = EdgeLimits(
+            upload_path=f"{ADMIN_PATH}/gradio_api/upload",
+            max_upload_bytes=uploads.max_request_bytes,
+        )
     chat = chat_app(ChatHandlers(service, feedback, display_title=title))
     server.include_router(
         source_routes(lambda: (bot := service.bot) and bot.content), include_in_schema=False
     )
     german = gr.I18n(**dict.fromkeys(("de", "en"), TRANSLATIONS))
-    gr.mount_gradio_app(server, chat, "/", i18n=german, run_history=False, js=CHAT_SCRIPT, **shared)
+    gr.mount_gradio_app(
+        server, chat, "/", i18n=german, run_history=False, css=CSS, js=CHAT_SCRIPT, **shared
+    )
     for blocks in (*mounted, chat):
         # Gradio checks file paths in inputs only once an app counts as launched, which
         # `launch()` sets and mounting does not: without it, a forged input could name any
         # file of the server to be copied into Gradio's cache and served.
         blocks.has_launched = True
-    server.add_middleware(GermanPage)
-    server.add_middleware(EdgeGuard)
+    server.add_middleware(GermanPage, heads={f"{ADMIN_PATH}/": ADMIN_HEAD})
+    server.add_middleware(EdgeGuard, limits=edge)
     return server
 
 
@@ -90,8 +107,9 @@ def main(settings: ServerSettings | None = None) -> None:
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     service = BotService(settings=BotSettings(handover=settings.handover), config=settings)
+    uploads = UploadLimits.of(settings)
     server = make_server(
-        service, FeedbackLog.of(settings), settings.admin_password, settings.display_title
+        service, FeedbackLog.of(settings), settings.admin_password, uploads, settings.display_title
     )
     # Ready (`/api/ready`) once a whole answer has run on the loaded bot; it serves meanwhile.
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()

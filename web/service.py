@@ -33,17 +33,18 @@ from bot.pipeline import Bot, BotSettings
 from bot.wording import UNAVAILABLE
 from index import ChunkSettings, Manifest, VectorSettings, read_manifest
 from index.build import build_settings, recorded_manifest
-from index.build_child import BuildLimits, Progress, build_in_subprocess
+from index.build_child import BuildLimits, build_in_subprocess
 from index.build_lock import build_turn
 from index.embedding import Embedder, load_embedder
 from index.errors import FaqbotError
+from index.progress import BuildProgress, ProgressReport, Stage
 from index.settings import Settings
 
 log = logging.getLogger("faqbot.service")
 
 
 class Builder(Protocol):
-    """Builds (data directory, index directory, model, progress callback) with the chunking
+    """Builds (data directory, index directory, model, progress report) with the chunking
     and vector settings given and returns the new manifest. The app's builder is a child
     process (`index.build_child`); tests hand in one that builds in-process with a fake
     model."""
@@ -53,7 +54,7 @@ class Builder(Protocol):
         data_dir: Path,
         index_dir: Path,
         model: str,
-        on_progress: Progress,
+        on_progress: ProgressReport,
         *,
         chunking: ChunkSettings,
         vectors: VectorSettings,
@@ -67,8 +68,8 @@ class Status:
     manifest: Manifest | None
     error: str = ""
     rebuilding: bool = False
-    progress: str = ""
-    """The running build's latest progress line."""
+    progress: BuildProgress | None = None
+    """The running rebuild's latest report (None before its first, and when none runs)."""
     version: str = ""
     """The index version in use: the build id of the version the index link pointed to when
     it was loaded (`link_target`; "" if it is no link, or was switched while loading)."""
@@ -121,8 +122,9 @@ class BotService:
         """The model a rebuild uses, unless the service was given an embedder."""
         self.settings = settings
         self.builder = builder or partial(build_in_subprocess, limits=BuildLimits.of(config))
-        self._progress: str | None = None
-        """The latest progress line of this service's rebuild; None while none runs."""
+        self._rebuilding = False
+        self._progress: BuildProgress | None = None
+        """The latest progress report of this service's rebuild."""
         self._embedder = embedder
         self._serving: Serving | None = None
         self._error = ""
@@ -248,7 +250,7 @@ class BotService:
         """
         version = link_target(self.index_dir)
         current = self._serving
-        if not version or self._progress is not None:  # a rebuild here swaps its own
+        if not version or self._rebuilding:  # a rebuild here swaps its own
             return False
         if current is not None and current.version == version:
             if not current.warm:  # the warm-up failed (logged): try it again
@@ -277,15 +279,14 @@ class BotService:
 
     def status(self) -> Status:
         serving = self._serving  # one read: manifest, version and warmth of one load
-        progress = self._progress
-        status = Status(None, self._error, progress is not None, progress or "")
+        status = Status(None, self._error, self._rebuilding, self._progress)
         if serving is None:
             return status
         manifest = serving.bot.content.manifest
         return replace(status, manifest=manifest, version=serving.version, ready=serving.warm)
 
-    def _report(self, line: str) -> None:
-        self._progress = line
+    def _report(self, progress: BuildProgress) -> None:
+        self._progress = progress
 
     def rebuild(self) -> Manifest:
         """Rebuild from the data directory with the builder and switch to the new index,
@@ -298,7 +299,7 @@ class BotService:
         the current bot stays in service and the error is raised.
         """
         with build_turn(self.index_dir):
-            self._progress = ""
+            self._rebuilding, self._progress = True, None
             try:
                 model = self._embedder.name if self._embedder else self.model
                 chunking, vectors = build_settings(recorded_manifest(self.index_dir))
@@ -306,7 +307,8 @@ class BotService:
                     self.data_dir, self.index_dir, model, self._report,
                     chunking=chunking, vectors=vectors,
                 )  # fmt: skip
+                self._report(BuildProgress(Stage.SWITCH))
                 self._swap(self._warmed(self._serving_of(manifest.model)))
                 return manifest
             finally:
-                self._progress = None
+                self._rebuilding, self._progress = False, None

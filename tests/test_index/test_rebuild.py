@@ -19,6 +19,7 @@ from index.build import build_settings
 from index.build_child import BuildFailedError, BuildLimits, build_in_subprocess, child_command
 from index.build_lock import BuildBusyError, build_turn
 from index.corpus import DataDirError
+from index.progress import BuildProgress, Stage
 from index.settings import DEFAULT_MODEL, Settings
 from web.service import BotService
 
@@ -89,12 +90,18 @@ def test_the_turn_is_shared_with_other_processes(tmp_path):
 
 
 @pytest.mark.model
-def test_a_child_process_builds_and_reports_progress(tiny_corpus, tmp_path):
-    lines: list[str] = []
-    manifest = build_in_subprocess(tiny_corpus, tmp_path / "index", DEFAULT_MODEL, lines.append)
+def test_a_child_process_builds_and_reports_progress_as_events(tiny_corpus, tmp_path):
+    """Every stage arrives as a `BuildProgress` in order; the command line's English summary
+    and warnings never do."""
+    events: list[BuildProgress] = []
+    manifest = build_in_subprocess(tiny_corpus, tmp_path / "index", DEFAULT_MODEL, events.append)
     assert manifest == read_manifest(tmp_path / "index")
     assert manifest.passages >= 1 and manifest.model == DEFAULT_MODEL
-    assert any("Index written to" in line for line in lines)
+    stages = list(dict.fromkeys(event.stage for event in events))
+    assert stages == [Stage.READ, Stage.SPLIT, Stage.LOAD_MODEL, Stage.EMBED,
+                      Stage.SEARCH_INDEX, Stage.WRITE]  # fmt: skip
+    embedded = [event for event in events if event.stage is Stage.EMBED]
+    assert embedded[-1].done == embedded[-1].total == manifest.embedded
 
 
 def test_a_build_over_its_memory_limit_fails_and_says_why(tiny_corpus, tmp_path):
@@ -115,17 +122,20 @@ def test_a_failing_build_in_the_child_is_raised_as_its_own_error(tmp_path):
 
 def test_a_child_killed_on_its_limit_is_a_build_failure_that_names_the_limit(tmp_path, monkeypatch):
     def killed_by_the_kernel(*args, **kwargs):
-        kill = "import os, signal; print('Embedding: 10%'); os.kill(os.getpid(), signal.SIGKILL)"
+        report = BuildProgress(Stage.EMBED, 1, 10).to_line()
+        kill = f"import os, signal; print({report!r}); print('Embedding: 10%'); " + (
+            "os.kill(os.getpid(), signal.SIGKILL)"
+        )
         return [sys.executable, "-c", kill]
 
     monkeypatch.setattr(build_child, "child_command", killed_by_the_kernel)
-    lines: list[str] = []
+    events: list[BuildProgress] = []
     limits = BuildLimits(memory_bytes=512 * 2**20)
     with pytest.raises(BuildFailedError, match=r"SIGKILL.*512 MiB of memory \(\$FAQBOT_BUILD"):
         build_in_subprocess(
-            tmp_path, tmp_path / "index", DEFAULT_MODEL, lines.append, limits=limits
+            tmp_path, tmp_path / "index", DEFAULT_MODEL, events.append, limits=limits
         )
-    assert lines == ["Embedding: 10%"]
+    assert events == [BuildProgress(Stage.EMBED, 1, 10)]  # the plain line is no event
 
 
 def test_the_child_builds_in_the_turn_its_parent_holds(tmp_path):

@@ -33,6 +33,8 @@ VARIABLES = {
         "Fragen Sie  das\nServicebüro.",
         "Fragen Sie das Servicebüro.",  # one line, as it follows every decline
     ),
+    "FAQBOT_UPLOAD_MAX_MB": ("upload_max_mb", 20, "5", 5),
+    "FAQBOT_UPLOAD_MAX_FILES": ("upload_max_files", 10, "3", 3),
     "GRADIO_SERVER_NAME": ("server_name", "127.0.0.1", "0.0.0.0", "0.0.0.0"),
     "GRADIO_SERVER_PORT": ("server_port", 7860, "8080", 8080),
 }
@@ -49,6 +51,10 @@ REFUSED = [
     ("FAQBOT_FOLLOW_SECONDS", "bald", "must be a positive number of seconds"),
     ("FAQBOT_HANDOVER", "x" * 301, "must be one line of at most 300 characters"),
     ("FAQBOT_TITLE", "x" * 61, "must be one line of at most 60 characters"),
+    ("FAQBOT_UPLOAD_MAX_MB", "21", "must be at most 20 MB"),
+    ("FAQBOT_UPLOAD_MAX_MB", "0", "must be at least 1 MB"),
+    ("FAQBOT_UPLOAD_MAX_FILES", "101", "must be at most 100 files"),
+    ("FAQBOT_UPLOAD_MAX_FILES", "viele", "must be a number of files"),
     ("GRADIO_SERVER_PORT", "70000", "must be a port number"),
     ("GRADIO_SERVER_PORT", "http", "must be a port number"),
 ]

@@ -14,6 +14,7 @@ from bot import Answer, AnswerKind
 from bot.inputs import MAX_INPUT_CHARS, MAX_QUESTION_CHARS
 from conftest import converse
 from index import build_lock
+from index.progress import BuildProgress, Stage
 from index.settings import ServerSettings
 from web import admin_page, chat_page, server
 from web.feedback import FeedbackLog
@@ -262,7 +263,7 @@ def test_a_failing_log_never_breaks_an_answer_and_the_operator_sees_it(service, 
     )
     assert history[-1]["content"].startswith("<p>Dazu habe ich") and feedback.failures == 1
     status = admin_page.AdminHandlers(service, feedback).status()
-    assert "1 Einträge konnten nicht geschrieben werden" in status
+    assert "1 Eintrag ins Protokoll" in status and "konnte nicht geschrieben werden" in status
 
 
 @pytest.mark.parametrize("question", [None, 42, ["Frage"], {"text": "Frage"}])
@@ -289,7 +290,7 @@ def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(
     real_build = service.builder
 
     def slow_build(data_dir, index_dir, model, on_progress, **settings):
-        on_progress("Embedding: 50%")
+        on_progress(BuildProgress(Stage.EMBED, 1, 2))
         started.set()
         release.wait(20)
         return real_build(data_dir, index_dir, model, on_progress, **settings)
@@ -299,17 +300,17 @@ def test_the_rebuild_reports_progress_and_a_third_rebuild_is_refused(
     first = admin.rebuild()
     next(first)
     assert started.wait(10)
-    assert "Embedding: 50%" in html.unescape(next(first))
+    assert "Abschnitte einbetten 50\u00a0%" in html.unescape(next(first)[0])
     waiting = threading.Thread(target=lambda: list(admin.rebuild()))
     waiting.start()
     while len(places_taken) < 2:  # the second one has taken the waiting place
         threading.Event().wait(0.01)
-    refused = list(admin.rebuild())[-1]
-    assert refused.startswith("❌ Neuaufbau fehlgeschlagen") and "waiting" in refused
+    refused = list(admin.rebuild())[-1][0]
+    assert "✗ Es läuft schon ein Neuaufbau und ein weiterer wartet" in html.unescape(refused)
     release.set()
-    final = list(first)[-1]
+    final = html.unescape(list(first)[-1][0])
     waiting.join(20)
-    assert "❌" not in final and "gebaut" in final
+    assert "✗" not in final and "Fertig: 3 Dokumente sind jetzt im Einsatz" in final
 
 
 @pytest.mark.parametrize(

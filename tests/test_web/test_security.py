@@ -1,6 +1,8 @@
 """The edge in front of the app (`web.security`): uploads, body sizes and login attempts are
 refused before the app sees them; everything else passes unchanged."""
 
+import asyncio
+
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -86,3 +88,54 @@ def test_failed_logins_are_limited_per_client_and_window(guarded, clock):
     assert guarded.get("/admin/config").status_code == 200  # only logins are counted
     clock.now += 61
     assert guarded.post("/admin/login/", data={"username": "a"}).status_code == 200
+
+
+@pytest.fixture
+def with_uploads(clock):
+    inner = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST"])])
+    inner.state.calls = 0
+    limits = EdgeLimits(
+        max_body_bytes=1000, upload_path="/admin/gradio_api/upload", max_upload_bytes=5000
+    )
+    client = TestClient(EdgeGuard(inner, limits, clock))
+    client.inner = inner
+    return client
+
+
+def test_the_operators_upload_route_alone_takes_files_within_its_bound(with_uploads):
+    accepted = with_uploads.post("/admin/gradio_api/upload", content=b"x" * 4000)
+    assert accepted.status_code == 200 and accepted.json()["bytes"] == 4000
+    for path in (
+        "/gradio_api/upload",
+        "/x/admin/gradio_api/upload",
+        "/admin/gradio_api/process_recording",
+    ):
+        assert with_uploads.post(path, content=b"x" * 10).status_code == 403
+    assert with_uploads.inner.state.calls == 1
+
+
+def test_an_upload_over_its_bound_or_without_a_length_is_refused_unread(with_uploads):
+    def chunks():
+        yield b"x" * 100
+
+    too_big = with_uploads.post("/admin/gradio_api/upload", content=b"x" * 5001)
+    unknown = with_uploads.post("/admin/gradio_api/upload", content=chunks())
+    assert too_big.status_code == unknown.status_code == 413
+    assert too_big.json() == {"detail": "Die Dateien sind zusammen zu groß."}
+    assert with_uploads.inner.state.calls == 0
+
+
+def test_an_upload_longer_than_it_said_is_cut_off_as_a_client_gone():
+    """A body that grows past its declared length never reaches the app whole."""
+    from web.security import _counted
+
+    messages = [{"type": "http.request", "body": b"x" * 60, "more_body": True}] * 3
+
+    async def receive():
+        return messages.pop(0)
+
+    async def two_reads():
+        counted = _counted(receive, 100)
+        return [(await counted())["type"], (await counted())["type"]]
+
+    assert asyncio.run(two_reads()) == ["http.request", "http.disconnect"]

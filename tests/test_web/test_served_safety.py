@@ -1,6 +1,7 @@
 """The served app attacked as an anonymous visitor on 127.0.0.1 would: operator events,
 uploads, oversized and repeated requests, forged votes, reading files."""
 
+import html
 import json
 import time
 import uuid
@@ -85,7 +86,7 @@ def test_the_public_page_has_no_operator_events_and_no_server_paths(app, http):
         assert str(path) not in page
 
 
-@pytest.mark.parametrize("fn_index", range(6))
+@pytest.mark.parametrize("fn_index", range(7))
 def test_anonymous_calls_to_operator_events_are_refused_by_the_server(app, http, fn_index):
     before = built_at(app)
     joined = queue_join(http, f"{app.url}admin/", fn_index, [], uuid.uuid4().hex)
@@ -99,8 +100,11 @@ def test_an_operator_rebuilds_after_logging_in(app, http):
     login = http.post(f"{app.url}admin/login", data={"username": "admin", "password": PASSWORD})
     assert login.status_code == 200
     events = event_numbers(http, f"{app.url}admin/")
-    (status,) = queue_call(http, f"{app.url}admin/", events["rebuild"], [], uuid.uuid4().hex)
-    assert "Passagen" in status and "fehlgeschlagen" not in status
+    progress, status, *_ = queue_call(
+        http, f"{app.url}admin/", events["rebuild"], [], uuid.uuid4().hex
+    )
+    assert "Fertig: 1 Dokument ist jetzt im Einsatz" in html.unescape(progress)
+    assert status.startswith("Im Einsatz: 1 Dokument, zuletzt aktualisiert am")
     assert built_at(app) != before
     reply = ask_over_http(http, app.url, "Was ist NATO 3.0?", uuid.uuid4().hex)
     assert "europäischer Führung" in reply["text"]
@@ -125,6 +129,16 @@ def test_uploads_are_refused_and_nothing_is_stored(app, http):
     assert response.status_code == 403
     stored = [p for p in (app.root / "gradio").rglob("*") if p.is_file()]
     assert stored == []
+
+
+def test_the_operators_upload_refuses_anyone_not_logged_in_and_stores_nothing(app, http):
+    response = http.post(
+        f"{app.url}admin/gradio_api/upload",
+        files={"files": ("Kantine.pdf", b"%PDF-1.4 " + b"\0" * 100_000)},
+    )
+    assert response.status_code == 401
+    assert [p for p in (app.root / "gradio").rglob("*") if p.is_file()] == []
+    assert not list((REPO / "data").glob("Kantine*"))
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", str(REPO / "app.py")])
