@@ -240,3 +240,14 @@ def test_an_editor_adds_documents_and_the_chat_answers_from_them(admin_server, b
         report = browser.find_element(By.ID, "report")
         browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", report)
         browser.save_screenshot(os.environ["FAQBOT_ADMIN_SCREENSHOT"])
+
+    # The chat's start page follows the index in use, without a restart.
+    browser.get(url)
+
+    def heading(d) -> str:
+        found = d.find_elements(By.CSS_SELECTOR, "#header h1")
+        return found[0].text if found else ""
+
+    wait_for(browser, lambda d: "und 1 weiteren Dokument" in heading(d))
+    assert "Kantinenordnung" in browser.find_element(By.ID, "header").text
+    wait_for(browser, lambda d: d.title == heading(d))
