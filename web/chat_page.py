@@ -41,9 +41,6 @@ MAX_VOTE_CHANGES = 5
 """Votes and retractions a session may log per answer: a change of mind is feedback, a
 hundred are an attempt to push real votes out of the rotating log."""
 CSS = """
-@font-face { font-family: "Source Sans Pro"; font-weight: 700; font-style: normal;
-  src: url("static/fonts/SourceSansPro/SourceSansPro-Bold.woff2") format("woff2"); }
-#chat strong { font-weight: 700; }
 .faqbot-source { margin: .4em 0 .8em; font-size: var(--text-lg); }
 .faqbot-source mark { background: #fde68a; color: #1c1917; padding: 0 .1em; }
 .faqbot-notice { margin-top: .6em; font-size: var(--text-sm); }
@@ -79,8 +76,7 @@ CSS = """
 """Tap targets of at least 24 px, the "Quellen" toggle without Gradio's unnamed nested
 arrow button, colours with enough contrast (the marked quote keeps dark text on its
 yellow in dark mode too: the page's light text on it had a contrast of 1.12), sources
-as large as the answer, bold in the full bold face (Gradio's 600 face is a 5 KB subset,
-so bold words mixed two fonts), the 👎 reasons on a panel that a tap closes again (a touch
+as large as the answer, the 👎 reasons on a panel that a tap closes again (a touch
 screen keeps Gradio's hover), 👎 marked while a reason for it is chosen, no 👍/👎
 under greetings and hints, the input always at the bottom of the window (Gradio's
 container clips instead of hiding its overflow, which made it the sticky input's scroll
