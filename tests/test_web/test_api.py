@@ -62,9 +62,9 @@ class WarmingEmbedder(FakeEmbedder):
 
 
 @contextmanager
-def served(service: BotService, root: Path) -> Iterator[str]:
+def served(service: BotService, root: Path, trusted_proxies: tuple[str, ...] = ()) -> Iterator[str]:
     """`web.server.make_server(service)` served by uvicorn in a thread; yields its base URL."""
-    server = make_server(service, FeedbackLog(root / "logs"))
+    server = make_server(service, FeedbackLog(root / "logs"), trusted_proxies=trusted_proxies)
     port = free_port()
     config = uvicorn.Config(
         server, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
@@ -452,6 +452,19 @@ def test_schemathesis_finds_nothing_against_the_served_schema(url, service, tmp_
     # In a directory of its own: hypothesis keeps its example database in the working one.
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- proxies
+
+
+@pytest.mark.parametrize(("trusted", "believed"), [((), False), (("127.0.0.1",), True)])
+def test_forwarded_host_and_proto_are_believed_from_a_trusted_proxy_only(
+    service, root, http, trusted, believed
+):
+    forwarded = {"X-Forwarded-Host": "faq.intranet.example", "X-Forwarded-Proto": "https"}
+    with served(service, root, trusted) as base:
+        page = http.get(f"{base}/", headers=forwarded).text
+    assert ("https://faq.intranet.example" in page) is believed
 
 
 # ---------------------------------------------------------------- the chat beside the API
