@@ -10,13 +10,15 @@ Replicas never build; without an index this refuses to start and says how to bui
 nginx (`deploy/nginx.conf.template`, rendered into the run directory `.faqbot/serve`)
 balances them: the chat sticks to one replica per client address, the REST API goes to
 the least busy one, questions are rate-limited per client. The replicas' logs go into one
-file, `replicas.log`, each line whole and marked with its replica; feedback logs are shared
+file, `replicas.log`, each line whole and marked with its replica; it and nginx's logs are
+rotated at `$FAQBOT_LOG_MAX_BYTES` (3 older files kept); feedback logs are shared
 files written under a lock (`web.feedback`). A replica that exits is started again; Ctrl-C
 stops everything.
 """
 
 import argparse
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -29,11 +31,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import IO
 
 from index import index_exists
-from index.settings import Settings, SettingsError
+from index.settings import DEFAULT_LOG_MAX_BYTES, ServerSettings, SettingsError
 
 REPO = Path(__file__).resolve().parent
 TEMPLATE = REPO / "deploy" / "nginx.conf.template"
@@ -41,6 +44,9 @@ RUN_DIR = Path(".faqbot") / "serve"
 READY_SECONDS = 300.0
 """How long a replica may take to load the model and the index and answer its warm-up
 question (some 10 s with the default model; a large index takes longer)."""
+NGINX_LOGS = ("nginx-access.log", "nginx-error.log")
+"""nginx's logs in the run directory, rotated by this script (nginx cannot rotate them)."""
+LOG_BACKUPS = 3
 RESTART_PAUSE_SECONDS = 5.0
 """A replica that exits is started again after this pause, so a replica that cannot start
 (a broken index, a port in use) does not spin."""
@@ -89,22 +95,26 @@ def nginx_config(layout: Layout, prefix: Path, template: str) -> str:
 
 class LogJoiner:
     """Copies lines from the replicas' outputs into one file (and stdout), each line whole,
-    prefixed with its replica: one writer, so no two lines tear each other."""
+    prefixed with its replica: one writer, so no two lines tear each other. The file is
+    rotated at `max_bytes` with `LOG_BACKUPS` older ones kept: whatever visitors make the
+    replicas log, the logs never take more than (1 + LOG_BACKUPS) × `max_bytes`."""
 
-    def __init__(self, path: Path) -> None:
-        self._out = path.open("a", encoding="utf-8", buffering=1)
+    def __init__(self, path: Path, max_bytes: int = DEFAULT_LOG_MAX_BYTES) -> None:
+        self._out = RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
         self._lock = threading.Lock()
 
     def follow(self, name: str, stream: IO[str]) -> None:
         threading.Thread(target=self._copy, args=(name, stream), daemon=True).start()
 
     def write(self, name: str, line: str) -> None:
-        text = f"[{name}] {line.rstrip()}\n"
+        text = f"[{name}] {line.rstrip()}"
         with self._lock:
-            self._out.write(text)
+            self._out.emit(logging.makeLogRecord({"msg": text}))
             # A closed terminal or pipe must not stop the copying: the file still has it.
             with contextlib.suppress(OSError, ValueError):
-                sys.stdout.write(text)
+                sys.stdout.write(text + "\n")
 
     def _copy(self, name: str, stream: IO[str]) -> None:
         for line in stream:
@@ -112,6 +122,22 @@ class LogJoiner:
 
     def close(self) -> None:
         self._out.close()
+
+
+def rotate(path: Path, max_bytes: int) -> bool:
+    """`path` moved to `path.1` (`.1` to `.2`, …, `LOG_BACKUPS` kept) once it is larger
+    than `max_bytes`; True if it was, and its writer must open it anew (nginx: SIGUSR1)."""
+    try:
+        if path.stat().st_size <= max_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    for number in range(LOG_BACKUPS - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{number}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{number + 1}"))
+    path.replace(path.with_name(f"{path.name}.1"))
+    return True
 
 
 def _ready(port: int) -> bool:
@@ -260,7 +286,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def serve(layout: Layout, run_dir: Path, settings: Settings) -> None:
+def serve(layout: Layout, run_dir: Path, settings: ServerSettings) -> None:
     if not index_exists(settings.index_dir):
         raise ServeError(
             f"no index at {settings.index_dir}: replicas never build; run `make index` "
@@ -271,7 +297,7 @@ def serve(layout: Layout, run_dir: Path, settings: Settings) -> None:
     config_path = prefix / "nginx.conf"
     config_path.write_text(nginx_config(layout, prefix, TEMPLATE.read_text()), encoding="utf-8")
     check_ports(layout)
-    logs = LogJoiner(prefix / "replicas.log")
+    logs = LogJoiner(prefix / "replicas.log", settings.log_max_bytes)
     replicas = Replicas(layout, logs)
     nginx: subprocess.Popen[bytes] | None = None
     stop = threading.Event()
@@ -286,6 +312,8 @@ def serve(layout: Layout, run_dir: Path, settings: Settings) -> None:
         while not stop.wait(1.0):
             if nginx.poll() is not None:
                 raise ServeError(f"nginx exited; see {prefix / 'nginx-error.log'}")
+            if [name for name in NGINX_LOGS if rotate(prefix / name, settings.log_max_bytes)]:
+                nginx.send_signal(signal.SIGUSR1)  # reopen its logs
     except KeyboardInterrupt:
         pass
     except ServeError:
@@ -311,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if arguments.print_nginx_config:
             print(nginx_config(layout, RUN_DIR.resolve(), TEMPLATE.read_text()), end="")
             return
-        serve(layout, RUN_DIR, Settings())
+        serve(layout, RUN_DIR, ServerSettings())
     except (ServeError, SettingsError) as error:
         raise SystemExit(f"error: {error}") from None
 

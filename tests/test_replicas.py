@@ -33,6 +33,7 @@ from replicas import (
     ServeError,
     check_ports,
     nginx_config,
+    rotate,
     start_nginx,
     stop_nginx,
 )
@@ -248,6 +249,32 @@ def test_the_joined_log_keeps_every_line_when_the_terminal_is_gone(tmp_path, mon
     assert written[0] == "[replica 1] Zeile 0" and written[-1] == "[replica 1] Zeile 999"
 
 
+def test_the_joined_log_is_rotated_at_its_cap(tmp_path):
+    """A visitor who makes the replicas log (before: 3.5 MB from 400 requests) fills at most
+    the file and its three older copies."""
+    logs = LogJoiner(tmp_path / "replicas.log", max_bytes=10_000)
+    for number in range(2_000):
+        logs.write("replica 1", f"Zeile {number} " + "x" * 80)
+    logs.close()
+    files = sorted(path.name for path in tmp_path.iterdir())
+    assert files == ["replicas.log", "replicas.log.1", "replicas.log.2", "replicas.log.3"]
+    assert all((tmp_path / name).stat().st_size <= 10_000 for name in files)
+    last = (tmp_path / "replicas.log").read_text().splitlines()[-1]
+    assert last.startswith("[replica 1] Zeile 1999 ")
+
+
+def test_a_log_beyond_its_cap_is_moved_aside_and_three_older_ones_kept(tmp_path):
+    log = tmp_path / "nginx-access.log"
+    assert not rotate(log, 100)  # none yet
+    for generation in range(5):
+        log.write_text(f"{generation}\n" * 60)
+        assert rotate(log, 100) and not log.exists()
+    kept = {path.name: path.read_text()[0] for path in tmp_path.iterdir()}
+    assert kept == {"nginx-access.log.1": "4", "nginx-access.log.2": "3", "nginx-access.log.3": "2"}
+    log.write_text("klein\n")
+    assert not rotate(log, 100)
+
+
 class _Echo(BaseHTTPRequestHandler):
     """A stand-in replica: answers every request with the headers it received."""
 
@@ -305,11 +332,27 @@ def test_nginx_limits_questions_per_client_and_passes_the_real_address(nginx_bef
         assert forged["headers"]["X-Forwarded-For"] == "127.0.0.1"  # overwritten, not appended
         pages = [client.get(f"{url}/assets/x.js").status_code for _ in range(10)]
         assert pages == [200] * 10  # page loads are not limited
-        asked = [
-            client.post(f"{url}/api/answer", json={"question": "?"}).status_code for _ in range(10)
-        ]
-        assert asked[:3] == [200, 200, 200] and asked.count(429) >= 5
         assert client.get(f"{url}/metrics").status_code == 404  # scraped per replica
+
+
+@NEEDS_NGINX
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/answer"),
+        ("POST", "/gradio_api/queue/join"),
+        ("GET", "/gradio_api/queue/data?session_hash=unbekannt"),
+        ("GET", "/quelle/bmF0bw"),
+    ],
+)
+def test_nginx_limits_questions_streams_and_source_pages_per_client(
+    nginx_before_echoes, method, path
+):
+    with httpx.Client(timeout=10) as client:
+        asked = [
+            client.request(method, f"{nginx_before_echoes}{path}").status_code for _ in range(10)
+        ]
+    assert asked[:3] == [200, 200, 200] and asked.count(429) >= 5
 
 
 # ---------------------------------------------------------------- 3 replicas under load

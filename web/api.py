@@ -34,7 +34,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.answers import Answer, AnswerKind, Hit
@@ -126,9 +126,17 @@ class AnswerRequest(Strict):
     )
 
 
+def _whole_float_as_int(value: object) -> object:
+    """JSON has one kind of number: 12.0 is the integer 12 to JSON Schema (and so to the
+    API's schema), and only a fraction makes it no whole number."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class SearchRequest(Strict):
     question: QuestionText
-    k: int = Field(5, ge=1, le=MAX_SEARCH_HITS, description="How many passages to return.")
+    k: Annotated[int, BeforeValidator(_whole_float_as_int)] = Field(
+        5, ge=1, le=MAX_SEARCH_HITS, description="How many passages to return."
+    )
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"question": "NATO Generalsekretär", "k": 3}]}
@@ -229,11 +237,18 @@ async def german_bad_requests(request: Request, error: Exception) -> Response:
 
 async def german_validation_errors(request: Request, error: Exception) -> Response:
     """422 for the API with a German `detail` and where the problems are; FastAPI's own
-    answer (an English list) elsewhere. The input is never echoed: it may be large."""
+    answer (an English list) elsewhere. The input is never echoed: it may be large.
+
+    A body that breaks off or is not JSON is FastAPI's 422 `json_invalid`; the API answers
+    it with the 400 of a body nested too deeply to parse, so that every unreadable body
+    gets one status, the one its schema and documentation name."""
     if not request.url.path.startswith(f"{API_PREFIX}/"):
         return await request_validation_exception_handler(request, error)  # type: ignore[arg-type]
     assert isinstance(error, RequestValidationError)
-    return validation_error_response(list(error.errors()))
+    errors = list(error.errors())
+    if any(problem.get("type") == "json_invalid" for problem in errors):
+        return JSONResponse({"detail": NOT_JSON}, status_code=400)
+    return validation_error_response(errors)
 
 
 # ---------------------------------------------------------------- metrics
@@ -378,6 +393,7 @@ def index_status(status: Status) -> StatusResponse:
 
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": f"Body not readable as JSON ({NOT_JSON})"},
     413: {"model": ErrorResponse, "description": "Body over 64 KiB (Die Anfrage ist zu groß.)"},
     422: {"model": ValidationErrorResponse, "description": "Invalid request, German `detail`."},
     500: {"model": ErrorResponse, "description": "Answering failed; the log has the cause."},
@@ -390,14 +406,11 @@ def api_router(service: BotService) -> APIRouter:
 
     Without an index, `/api/answer` and `/api/search` refuse with 503 rather than answer
     as the chat does ("Ich kann gerade nicht antworten … Grund: …"): a script should see
-    a failure it can retry, and the chat's reason names server paths. Unknown `/api/…`
-    paths get a German 404 (405 for a known path with another method) instead of falling
-    through to the chat mounted at "/".
+    a failure it can retry, and the chat's reason names server paths.
     """
     router = APIRouter(prefix=API_PREFIX, tags=["faqbot"])
     _question_routes(router, service)
     _probe_routes(router, service)
-    _unknown_paths(router)
     return router
 
 
@@ -474,14 +487,24 @@ def _probe_routes(router: APIRouter, service: BotService) -> None:
         router.add_api_route(path, probe, methods=["HEAD"], include_in_schema=False)
 
 
-def _unknown_paths(router: APIRouter) -> None:
-    """A last route taking every other path below the prefix (add it after the others)."""
-    known = [(route.path_regex, route.methods) for route in router.routes]  # type: ignore[attr-defined]
+class UnknownApiPaths:
+    """The ASGI endpoint for every other path below the prefix and every other method,
+    TRACE and invented ones included: a German 404 for an unknown path, 405 naming the
+    allowed methods (`Allow`) for a known one, instead of the chat mounted at "/". An ASGI
+    app, not a function: only such a route takes every method. FastAPI names only its own
+    routes in the scope; this one names itself, so that `RequestMetrics` labels it by its
+    template `path` too."""
 
-    @router.api_route("/{path:path}", methods=list(METHODS), include_in_schema=False)
-    def unknown(request: Request) -> Response:
-        path = request.url.path
-        allowed = sorted({m for regex, methods in known if regex.match(path) for m in methods})
+    def __init__(self, router: APIRouter) -> None:
+        self.path = f"{API_PREFIX}/{{path:path}}"
+        self.known = [(route.path_regex, route.methods) for route in router.routes]  # type: ignore[attr-defined]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self
+        await self.refusal(scope["path"])(scope, receive, send)
+
+    def refusal(self, path: str) -> Response:
+        allowed = sorted({m for regex, methods in self.known if regex.match(path) for m in methods})
         if allowed:
             headers = {"Allow": ", ".join(allowed)}
             return JSONResponse({"detail": NOT_ALLOWED}, status_code=405, headers=headers)
@@ -493,7 +516,10 @@ def install_api(server: FastAPI, service: BotService) -> ApiMetrics:
     which would take every path): routes, German validation errors, request metrics, and
     answers counted by kind, the chat's included."""
     metrics = ApiMetrics(service)
-    server.include_router(api_router(service))
+    router = api_router(service)
+    server.include_router(router)
+    unknown = UnknownApiPaths(router)
+    server.add_route(unknown.path, unknown, include_in_schema=False)
     server.include_router(metrics_router(metrics))
     server.add_exception_handler(RequestValidationError, german_validation_errors)
     server.add_exception_handler(StarletteHTTPException, german_bad_requests)

@@ -87,7 +87,7 @@ class EdgeGuard:
             if body is None:
                 await _refuse(send, 413, "Die Anfrage ist zu groß.")
                 return
-            receive = _replay(body, receive)
+            receive = replay(body, receive)
         await self.app(scope, receive, send)
 
     def _login_attempt(self, scope: Scope) -> tuple[deque[float], float] | None:
@@ -157,7 +157,7 @@ def _counted(receive: Receive, limit: int) -> Receive:
     return counting
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the app the body already read, then the client's messages."""
     sent = False
 

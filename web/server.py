@@ -11,13 +11,16 @@ at `/api/docs`) and Prometheus metrics at `/metrics`.
 The chat page has no administration at all: documents, their state and rebuilds live on
 a second Gradio app that exists only when `$FAQBOT_ADMIN_PASSWORD` is set, behind Gradio's
 login, which the server checks on every one of its routes. Every request first passes the
-edge (`web.security`): no uploads but the operators', bounded bodies, rate-limited logins;
+edge (`web.proxies`: forwarding headers from trusted proxies only; `web.security`: no
+uploads but the operators', bounded bodies, rate-limited logins; `web.gradio_guard`: no
+unknown queue names);
 Gradio's pages are served German whatever the browser's language (`web.german_locale`).
 """
 
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 import gradio as gr
 import uvicorn
@@ -33,6 +36,8 @@ from web.chat_page import CSS, ChatHandlers, chat_app
 from web.chat_script import CHAT_SCRIPT
 from web.feedback import FeedbackLog
 from web.german_locale import TRANSLATIONS, GermanPage
+from web.gradio_guard import QueueGuard
+from web.proxies import TrustedProxies
 from web.security import EdgeGuard, EdgeLimits
 from web.service import BotService
 from web.sources import source_routes
@@ -55,10 +60,12 @@ def make_server(
     password: str | None = None,
     uploads: UploadLimits | None = None,
     title: str = "",
+    trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     """One server: the edge in front, the REST API, the operators' page (if a password is
     set) with its uploads within `uploads` (default: `UploadLimits()`), the chat (`title`:
-    the corpus's short name on it, `$FAQBOT_TITLE`)."""
+    the corpus's short name on it, `$FAQBOT_TITLE`). Forwarding headers are believed from
+    `trusted_proxies` only (`$FAQBOT_TRUSTED_PROXIES`)."""
     # The API's docs page with its scripts served from here: the intranet may have no CDN.
     server = FastAPIOffline(**API_DOCUMENTATION, static_url=f"{API_PREFIX}/docs-assets")
     install_api(server, service)  # before the chat's mount at "/", which takes every path
@@ -106,8 +113,10 @@ def make_server(
         # `launch()` sets and mounting does not: without it, a forged input could name any
         # file of the server to be copied into Gradio's cache and served.
         blocks.has_launched = True
+    server.add_middleware(QueueGuard, blocks=chat)
     server.add_middleware(GermanPage, heads={f"{ADMIN_PATH}/": ADMIN_HEAD})
     server.add_middleware(EdgeGuard, limits=edge)
+    server.add_middleware(TrustedProxies, trusted=trusted_proxies)
     return server
 
 
@@ -122,8 +131,9 @@ def main(settings: ServerSettings | None = None) -> None:
     service = BotService(settings=BotSettings(handover=settings.handover), config=settings)
     uploads = UploadLimits.of(settings)
     server = make_server(
-        service, FeedbackLog.of(settings), settings.admin_password, uploads, settings.display_title
-    )
+        service, FeedbackLog.of(settings), settings.admin_password, uploads,
+        settings.display_title, settings.trusted_proxies,
+    )  # fmt: skip
     # Ready (`/api/ready`) once a whole answer has run on the loaded bot; it serves meanwhile.
     threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
     follow = (settings.follow_seconds, threading.Event())
@@ -131,12 +141,10 @@ def main(settings: ServerSettings | None = None) -> None:
     host, port = settings.server_name, settings.server_port
     log.info("serving http://%s:%d/", host, port)
     started = time.perf_counter()
-    # X-Forwarded-For is read only from the proxies named (`$FAQBOT_TRUSTED_PROXIES`): from
-    # anyone else, a client could name any address and escape the login limit.
-    proxies = list(settings.trusted_proxies)
+    # Forwarding headers are the server's own business (`web.proxies`): uvicorn's reading
+    # of them would run first and hide which peer sent them.
     uvicorn.run(
-        server, host=host, port=port, log_level="warning",
-        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        server, host=host, port=port, log_level="warning", proxy_headers=False,
         timeout_graceful_shutdown=5,  # open event streams must not keep a stopping app alive
     )  # fmt: skip
     log.info("stopped after %.0f s", time.perf_counter() - started)

@@ -19,7 +19,9 @@ the router is included at the same prefix as the chat. The page links back to th
 with `../` for the same reason.
 
 The page shows the document as the index holds it (its passages in order: page furniture
-and duplicate blocks are not in the index, so not on the page). Every text from a document
+and duplicate blocks are not in the index, so not on the page): the cited passage and its
+neighbours, at most `MAX_PAGE_CHARS` of text, with links to the passages before and after
+(`?ab=<position>`, the link's `passage` and `zitat` kept). Every text from a document
 is escaped, and the page is served with a Content-Security-Policy that allows no scripts,
 no images and no other resources: documents are untrusted input.
 """
@@ -65,7 +67,16 @@ HEADERS = {
 no script, loads nothing, and tells the original site nothing of the bot; and it asks
 again each time, so a page never outlives a rebuild of the index."""
 
+NEIGHBOURS = 4
+"""Passages shown on each side of the cited one: its section and the ones around it, not
+the whole document (a page of a 1.1 MB document was 1.14 MB, and eight clients asking for
+it slowed every answer fivefold)."""
+MAX_PAGE_CHARS = 12_000
+"""Characters of document text on one page at most (the cited passage is always shown):
+a few screens, however long the passages."""
+
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
+_POSITION = re.compile(r"[0-9]{1,9}")
 _SPAN = re.compile(r"([0-9]{1,9})-([0-9]{1,9})")
 """ASCII digits only (`\\d` and `int` also take "٣"), few enough to stay a small int."""
 
@@ -246,6 +257,32 @@ def _segments(passages: Sequence[Passage]) -> list[_Segment]:
     return segments
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The passages one page shows: positions `start` to `end` (exclusive) of the
+    document's passages in text order."""
+
+    start: int
+    end: int
+
+
+def window(lengths: Sequence[int], anchor: int, before: int, after: int) -> Window:
+    """Passage `anchor` and up to `before` passages before it and `after` after it, taken
+    alternately (the next one first) while the page stays within `MAX_PAGE_CHARS`; a side
+    ends at the document's edge or at the first passage that would not fit."""
+    start, end, used = anchor, anchor + 1, lengths[anchor]
+    while before or after:
+        if after:
+            fits = end < len(lengths) and used + lengths[end] <= MAX_PAGE_CHARS
+            used, end, after = (used + lengths[end], end + 1, after - 1) if fits else (used, end, 0)
+        if before:
+            fits = start > 0 and used + lengths[start - 1] <= MAX_PAGE_CHARS
+            used, start, before = (
+                (used + lengths[start - 1], start - 1, before - 1) if fits else (used, start, 0)
+            )
+    return Window(start, end)
+
+
 def _escape(text: str) -> str:
     return html.escape(text, quote=True)
 
@@ -352,29 +389,79 @@ def _citation(passages: Sequence[Passage], passage_id: str, spans: Sequence[Span
     return _Citation(passage, _merged(spans))
 
 
-def source_page(
-    content: IndexContent, doc_id: str, passage_id: str = "", spans: Sequence[Span] = ()
-) -> str:
-    """The whole page of document `doc_id` as the index holds it, passage `passage_id`
-    marked (none if empty) and `spans` of its text highlighted.
+def parse_position(text: str) -> int | None:
+    """The passage position a page link's `ab` names; None without one, `SourceError` 400
+    if it is no plain number."""
+    if not text:
+        return None
+    if not _POSITION.fullmatch(text):
+        raise SourceError(400, "Die Angabe des Abschnitts in diesem Link ist ungültig.")
+    return int(text)
 
-    Pure: reads only `content`. Raises `SourceError`: 404 for an unknown document or
-    passage, 400 for spans without a passage or outside it.
+
+def _nav_html(shown: Window, lengths: Sequence[int], query: dict[str, str]) -> str:
+    """Links to the passages before and after the window, if the document goes on; the
+    page before ends where this one begins."""
+    total = len(lengths)
+    if shown.end - shown.start == total:
+        return ""
+    parts = []
+    if shown.start > 0:
+        earlier = window(lengths, shown.start - 1, 2 * NEIGHBOURS, 0).start
+        link = _escape("?" + urlencode({**query, "ab": earlier}, safe=","))
+        parts.append(f'<a href="{link}" rel="prev">← Vorheriger Abschnitt</a>')
+    parts.append(f"Abschnitte {shown.start + 1}–{shown.end} von {total}")
+    if shown.end < total:
+        link = _escape("?" + urlencode({**query, "ab": shown.end}, safe=","))
+        parts.append(f'<a href="{link}" rel="next">Nächster Abschnitt →</a>')
+    return f'<nav class="abschnitte" aria-label="Abschnitte">{" · ".join(parts)}</nav>'
+
+
+def source_page(
+    content: IndexContent,
+    doc_id: str,
+    passage_id: str = "",
+    spans: Sequence[Span] = (),
+    start: int | None = None,
+) -> str:
+    """The page of document `doc_id` as the index holds it: passage `passage_id` marked
+    (none if empty) with `spans` of its text highlighted, shown with its neighbours
+    (`NEIGHBOURS`, `MAX_PAGE_CHARS`); from passage position `start` on instead if given,
+    with links to the passages before and after.
+
+    Pure: reads only `content`. Raises `SourceError`: 404 for an unknown document, passage
+    or position, 400 for spans without a passage or outside it.
     """
-    passages = [p for p in content.passages if p.doc_id == doc_id]
+    passages = sorted((p for p in content.passages if p.doc_id == doc_id), key=lambda p: p.start)
     if not passages:
         raise SourceError(404, "Dieses Dokument gibt es im aktuellen Index nicht.")
     if spans and not passage_id:
         raise SourceError(400, "Markierte Stellen brauchen die Angabe der Passage.")
+    if start is not None and start >= len(passages):
+        raise SourceError(404, "Diesen Abschnitt gibt es in diesem Dokument nicht.")
     citation = _citation(passages, passage_id, spans) if passage_id else None
+    lengths = [len(p.text) for p in passages]
+    if start is not None:
+        shown = window(lengths, start, 0, 2 * NEIGHBOURS)
+    elif citation is not None:
+        shown = window(lengths, passages.index(citation.passage), NEIGHBOURS, NEIGHBOURS)
+    else:
+        shown = window(lengths, 0, 0, 2 * NEIGHBOURS)
+    query = {"passage": passage_id} if passage_id else {}
+    if citation is not None and citation.marks:
+        query["zitat"] = ",".join(f"{begin}-{end}" for begin, end in citation.marks)
     title = passages[0].title
     jump = ""
     if citation is not None:
-        fragment = _escape(quote(ANCHOR + citation.passage.passage_id, safe=""))
-        jump = f'<p><a href="#{fragment}">Zur zitierten Stelle springen</a></p>'
+        fragment = quote(ANCHOR + citation.passage.passage_id, safe="")
+        away = not shown.start <= passages.index(citation.passage) < shown.end
+        page = "?" + urlencode(query, safe=",") if away else ""
+        target = _escape(f"{page}#{fragment}")
+        jump = f'<p><a href="{target}">Zur zitierten Stelle springen</a></p>'
+    nav = _nav_html(shown, lengths, query)
     main = (
-        f"<h1>{_escape(title)}</h1>\n{_origin_html(passages[0])}\n{jump}\n"
-        f"{_body_html(title, _segments(passages), citation)}"
+        f"<h1>{_escape(title)}</h1>\n{_origin_html(passages[0])}\n{jump}\n{nav}\n"
+        f"{_body_html(title, _segments(passages[shown.start : shown.end]), citation)}\n{nav}"
     )
     note = (
         "Gezeigt wird der Text, wie ihn der Suchindex von faqbot enthält: ohne "
@@ -442,7 +529,7 @@ def _html(status: int, page: str) -> HTMLResponse:
 
 
 def _respond(
-    get_content: Callable[[], IndexContent | None], key: str, passage: str, zitat: str
+    get_content: Callable[[], IndexContent | None], key: str, passage: str, zitat: str, ab: str
 ) -> HTMLResponse:
     try:
         content = get_content()
@@ -450,11 +537,11 @@ def _respond(
             raise SourceError(
                 503, "Der Suchindex ist gerade nicht verfügbar. Bitte versuchen Sie es später."
             )
-        spans = parse_spans(zitat)
+        spans, start = parse_spans(zitat), parse_position(ab)
         doc_id = document_id(key)
         if doc_id is None:
             raise SourceError(404, "Dieses Dokument gibt es im aktuellen Index nicht.")
-        return _html(200, source_page(content, doc_id, passage, spans))
+        return _html(200, source_page(content, doc_id, passage, spans, start))
     except SourceError as error:
         return _html(error.status, error_page(error))
     except Exception:  # the visitor gets a German page, the operator the traceback
@@ -474,7 +561,7 @@ def source_routes(get_content: Callable[[], IndexContent | None]) -> APIRouter:
     router = APIRouter()
 
     @router.get(f"/{ROUTE}/{{key}}", include_in_schema=False)
-    def source(key: str, passage: str = "", zitat: str = "") -> HTMLResponse:
-        return _respond(get_content, key, passage, zitat)
+    def source(key: str, passage: str = "", zitat: str = "", ab: str = "") -> HTMLResponse:
+        return _respond(get_content, key, passage, zitat, ab)
 
     return router

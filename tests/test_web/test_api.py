@@ -5,6 +5,8 @@ import dataclasses
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -60,9 +62,9 @@ class WarmingEmbedder(FakeEmbedder):
 
 
 @contextmanager
-def served(service: BotService, root: Path) -> Iterator[str]:
+def served(service: BotService, root: Path, trusted_proxies: tuple[str, ...] = ()) -> Iterator[str]:
     """`web.server.make_server(service)` served by uvicorn in a thread; yields its base URL."""
-    server = make_server(service, FeedbackLog(root / "logs"))
+    server = make_server(service, FeedbackLog(root / "logs"), trusted_proxies=trusted_proxies)
     port = free_port()
     config = uvicorn.Config(
         server, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
@@ -171,6 +173,8 @@ def test_search_returns_k_hits_best_first(url, http):
     assert any("Arctic Sentry" in hit["section"] for hit in hits["hits"])
     default = http.post(f"{url}/api/search", json={"question": "Arctic Sentry"}).json()
     assert len(default["hits"]) == 5
+    whole = http.post(f"{url}/api/search", json={"question": "Arctic Sentry", "k": 2.0})
+    assert len(whole.json()["hits"]) == 2  # JSON's 2.0 is the integer 2 to its schema
 
 
 def test_a_failure_while_answering_is_a_german_500(url, http, service, monkeypatch):
@@ -214,18 +218,15 @@ def test_invalid_requests_get_a_german_422_naming_the_field(url, http, route, bo
     assert loc in [error["loc"] for error in problem["errors"]]
 
 
-def test_broken_json_is_a_german_422(url, http):
+@pytest.mark.parametrize("route", ["answer", "search"])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"question": ', b"\xff\xfe", b"Frage?", b"[" * 20_000 + b"]" * 20_000],
+    ids=["broken off", "not UTF-8", "not JSON", "nested too deeply to parse"],
+)
+def test_a_body_that_is_not_readable_json_is_a_german_400(url, http, route, body):
     response = http.post(
-        f"{url}/api/answer", content=b'{"question": ', headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 422
-    assert "kein gültiges JSON" in response.json()["detail"]
-
-
-def test_json_nested_too_deeply_to_parse_is_a_german_400(url, http):
-    deep = b"[" * 20_000 + b"]" * 20_000  # within the 64 KiB body cap
-    response = http.post(
-        f"{url}/api/answer", content=deep, headers={"content-type": "application/json"}
+        f"{url}/api/{route}", content=body, headers={"content-type": "application/json"}
     )
     assert (response.status_code, response.json()) == (400, {"detail": NOT_JSON})
 
@@ -245,11 +246,28 @@ def test_an_oversized_body_is_refused_at_the_edge(url, http, service):
         assert response.json() == {"detail": "Die Anfrage ist zu groß."}
 
 
-def test_unknown_api_paths_and_methods_are_german_json(url, http):
+def test_unknown_api_paths_are_a_german_404(url, http):
     missing = http.get(f"{url}/api/antwort")
     assert missing.status_code == 404 and "gibt es nicht" in missing.json()["detail"]
-    wrong = http.get(f"{url}/api/answer")
-    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+
+
+ALLOWED = {
+    "answer": "POST", "search": "POST", "status": "GET", "health": "GET, HEAD", "ready": "GET, HEAD"
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    [
+        (route, method)
+        for route, allowed in ALLOWED.items()
+        for method in ("GET", "TRACE", "PUT", "DELETE", "OPTIONS", "FROBNICATE")
+        if method not in allowed.split(", ")
+    ],
+)
+def test_other_methods_on_api_routes_are_a_german_405_naming_the_allowed(url, http, route, method):
+    wrong = http.request(method, f"{url}/api/{route}")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == ALLOWED[route]
     assert wrong.json() == {"detail": "Diese Methode ist hier nicht erlaubt."}
 
 
@@ -406,7 +424,8 @@ def test_the_openapi_schema_is_valid_and_lists_exactly_the_rest_routes(url, http
     assert answer["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/AnswerRequest"
     )
-    assert {"200", "413", "422", "503"} <= set(answer["responses"])
+    for operation in (answer, schema["paths"]["/api/search"]["post"]):
+        assert {"200", "400", "413", "422", "503"} <= set(operation["responses"])
     components = schema["components"]["schemas"]
     answered = answer["responses"]["200"]["content"]["application/json"]["schema"]
     assert answered["$ref"].endswith("/Answer")  # the library's own shape, defined once
@@ -418,6 +437,34 @@ def test_the_openapi_schema_is_valid_and_lists_exactly_the_rest_routes(url, http
     assert len(assets) == 2 and all(a.startswith("/api/docs-assets/") for a in assets), assets
     for asset in assets:  # served here: an intranet may reach no CDN
         assert http.get(f"{url}{asset}").status_code == 200
+
+
+def test_schemathesis_finds_nothing_against_the_served_schema(url, service, tmp_path):
+    """Every check schemathesis has (undocumented statuses, unsupported methods, invalid
+    data accepted, valid data refused, responses off their schema) against the served
+    `/api/openapi.json`, bounded in examples and time; its report is the failure message."""
+    assert service.warm_up()
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/openapi.json",
+        "--checks", "all", "--max-examples", "50", "--seed", "1",
+        "--workers", "1", "--request-timeout", "20", "--no-color",
+    ]  # fmt: skip
+    # In a directory of its own: hypothesis keeps its example database in the working one.
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- proxies
+
+
+@pytest.mark.parametrize(("trusted", "believed"), [((), False), (("127.0.0.1",), True)])
+def test_forwarded_host_and_proto_are_believed_from_a_trusted_proxy_only(
+    service, root, http, trusted, believed
+):
+    forwarded = {"X-Forwarded-Host": "faq.intranet.example", "X-Forwarded-Proto": "https"}
+    with served(service, root, trusted) as base:
+        page = http.get(f"{base}/", headers=forwarded).text
+    assert ("https://faq.intranet.example" in page) is believed
 
 
 # ---------------------------------------------------------------- the chat beside the API

@@ -147,6 +147,43 @@ def test_files_of_the_server_cannot_be_read(app, http, path):
     assert response.status_code in (403, 404) and "root:" not in response.text
 
 
+UNKNOWN_TO_THE_QUEUE = [
+    ("GET", "gradio_api/queue/data?session_hash=unbekannt", None),
+    ("GET", "gradio_api/call/answer/unbekannt", None),
+    ("POST", "gradio_api/queue/join", {"data": [], "fn_index": 999, "session_hash": "x"}),
+    ("POST", "gradio_api/queue/join", {"data": [], "fn_index": 0, "session_hash": "x"}),
+    ("POST", "gradio_api/call/unbekannt", {"data": []}),
+    ("POST", "gradio_api/call/answer", {"data": []}),
+    ("POST", "gradio_api/run/predict", {"data": [], "fn_index": 999}),
+    ("POST", "gradio_api/component_server", {"session_hash": "x", "component_id": 999}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), UNKNOWN_TO_THE_QUEUE)
+def test_unknown_sessions_events_and_functions_are_a_german_404_and_no_traceback(
+    app, http, method, path, body
+):
+    """Each of these wrote a traceback of 1 to 9 KB into the operator's log (400 requests:
+    3.5 MB) and got a broken stream or a plain-text 500."""
+    logged = app.log.stat().st_size
+    for _ in range(20):
+        response = http.request(method, f"{app.url}{path}", json=body)
+        assert response.status_code == 404
+        assert response.json()["detail"].endswith("Bitte laden Sie die Seite neu.")
+    time.sleep(1)  # an event Gradio had accepted would fail in its queue meanwhile
+    with app.log.open("rb") as log:
+        log.seek(logged)
+        assert b"Traceback" not in log.read()
+
+
+@pytest.mark.parametrize("page", ["", "config"])
+def test_a_forwarded_host_of_a_visitor_does_not_change_the_page(app, http, page):
+    """No proxy is trusted here (`$FAQBOT_TRUSTED_PROXIES` unset): the page's root URL
+    stays the address the visitor used (before: evil.example 7 times in the page)."""
+    served = http.get(f"{app.url}{page}", headers={"X-Forwarded-Host": "evil.example"})
+    assert "evil.example" not in served.text and app.url.rstrip("/") in served.text
+
+
 @pytest.mark.parametrize("size", [10_000_000, 1_000_000, 70_000])
 def test_oversized_questions_are_refused_at_the_edge(app, http, size):
     response = queue_join(http, app.url, 0, ["x" * size, None], uuid.uuid4().hex)

@@ -17,6 +17,7 @@ from conftest import FAKE_CALIBRATION, FakeEmbedder, write_file
 from index import ChunkSettings, build, load_index
 from web.sources import (
     HEADERS,
+    MAX_PAGE_CHARS,
     MAX_SPANS,
     SourceError,
     document_id,
@@ -405,3 +406,81 @@ def test_a_real_answers_citations_open_their_quoted_sentences(index_dir, prefix)
         assert quoted and marked(response.text) == quoted
         back = urljoin(str(response.url), "../")
         assert urlsplit(back).path == f"{prefix}/"
+
+
+# ---------------------------------------------------------------- long documents
+
+PARAGRAPHS = [
+    f"Absatz {n}: Die Kommission prüfte im Jahr {1900 + n} den Abschnitt {n} der Strecke. "
+    + "Sie fand dort Schienen, Schwellen und Signale in gutem Zustand vor. " * 5
+    for n in range(300)
+]
+
+
+@pytest.fixture(scope="module")
+def long_content(tmp_path_factory):
+    """One document of 300 paragraphs (some 120 KB), a passage each."""
+    data = tmp_path_factory.mktemp("long") / "data"
+    write_file(data / "chronik.md", "# Chronik\n\n" + "\n\n".join(PARAGRAPHS) + "\n")
+    build(data, data.parent / "index", embedder=FakeEmbedder())
+    return load_index(data.parent / "index")
+
+
+@pytest.fixture(scope="module")
+def long_client(long_content):
+    server = FastAPI()
+    server.include_router(source_routes(lambda: long_content))
+    return TestClient(server)
+
+
+def shown_paragraphs(page):
+    return [int(n) for n in re.findall(r"Absatz (\d+):", page)]
+
+
+def test_a_long_documents_page_shows_the_cited_passage_and_its_neighbours(
+    long_content, long_client
+):
+    """Before: the whole document (here 120 KB; 1.14 MB for a 1.1 MB one) on every page."""
+    cited = next(p for p in passages_of(long_content, "chronik.md") if "Absatz 150:" in p.text)
+    response = get(long_client, source_link(hit_of(cited, quoted=(cited.sentences[0],))))
+    assert response.status_code == 200
+    page = response.text
+    assert len(page) < MAX_PAGE_CHARS + 6_000  # the text, its markup and the page around it
+    assert page.count(f'id="passage-{cited.passage_id}"') == 1
+    assert marked(page) == [cited.text[slice(*cited.sentences[0])]]
+    shown = shown_paragraphs(page)
+    assert 150 in shown and shown == list(range(shown[0], shown[-1] + 1)) and len(shown) > 3
+    links = {a["rel"]: a["href"] for tag, a in Elements(page).tags if tag == "a" and "rel" in a}
+    assert set(links) == {"prev", "next"}
+    assert "Vorheriger Abschnitt" in page and "Nächster Abschnitt" in page
+    onward = get(
+        long_client, urljoin(f"http://testserver/{source_link(hit_of(cited))}", links["next"])
+    )
+    assert shown_paragraphs(onward.text)[0] == shown[-1] + 1
+    assert "<mark>" not in onward.text  # the citation is marked on its own page only
+
+
+@pytest.mark.parametrize("rel", ["next", "prev"])
+def test_the_page_links_reach_every_passage_in_order(long_content, long_client, rel):
+    link = source_link(hit_of(passages_of(long_content, "chronik.md")[0]))
+    url = urljoin("http://testserver/", link)
+    if rel == "prev":  # start from the last page
+        url = urljoin(url, f"?ab={len(passages_of(long_content, 'chronik.md')) - 1}")
+    seen = []
+    while url:
+        page = long_client.get(url.split("#")[0]).text
+        seen.append(shown_paragraphs(page))
+        links = {a["rel"]: a["href"] for tag, a in Elements(page).tags if tag == "a" and "rel" in a}
+        url = urljoin(url, html.unescape(links[rel])) if rel in links else ""
+    pages = seen if rel == "next" else seen[::-1]
+    assert all(shown == list(range(shown[0], shown[-1] + 1)) for shown in pages)
+    assert [shown[0] for shown in pages] == sorted({shown[0] for shown in pages})
+    assert sorted({n for shown in pages for n in shown}) == list(range(300))
+
+
+@pytest.mark.parametrize(("ab", "status"), [("x", 400), ("-1", 400), ("1" * 10, 400), ("300", 404)])
+def test_a_page_position_that_is_no_number_or_beyond_the_document_is_refused(
+    long_content, long_client, ab, status
+):
+    link = source_link(hit_of(passages_of(long_content, "chronik.md")[0])).split("?")[0]
+    assert get(long_client, f"{link}?ab={ab}").status_code == status
