@@ -153,6 +153,7 @@ HOLD = """
 import sys
 from pathlib import Path
 from index.build_lock import build_turn
+print("ready", flush=True)
 with build_turn(Path(sys.argv[1])):
     print("in", flush=True)
     sys.stdin.read()
@@ -160,10 +161,15 @@ with build_turn(Path(sys.argv[1])):
 
 
 def holding_process(link) -> subprocess.Popen:
-    return subprocess.Popen(
+    """A process that takes the turn and holds it until its input ends; it says "ready"
+    once it has started (imports can take seconds on a busy machine), "in" once it holds
+    the turn."""
+    process = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(link)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
+    assert process.stdout.readline() == "ready\n"
+    return process
 
 
 def test_one_process_builds_one_waits_and_a_further_one_is_refused(tmp_path):
@@ -171,7 +177,7 @@ def test_one_process_builds_one_waits_and_a_further_one_is_refused(tmp_path):
     first = holding_process(link)
     assert first.stdout.readline() == "in\n"
     second = holding_process(link)
-    time.sleep(1.0)  # started, and waiting for its turn
+    time.sleep(1.0)  # past its start: waiting for its turn
     assert second.poll() is None
     with pytest.raises(BuildBusyError, match="another one is waiting"), build_turn(link):
         pass
