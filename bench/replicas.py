@@ -86,11 +86,11 @@ def replicas_behind_nginx(
 @dataclass
 class Asked:
     """One answer through the API: the version that answered, the passages cited, when
-    it arrived, and how long it took."""
+    the question was sent (monotonic clock), and how long the answer took."""
 
     version: str
     cited: set[str]
-    at: float
+    sent: float
     seconds: float
 
 
@@ -112,7 +112,7 @@ class Askers:
             while not self.stop.is_set():
                 number += 1
                 question = self.asked[number % len(self.asked)]
-                started = time.perf_counter()
+                sent, started = time.monotonic(), time.perf_counter()
                 try:
                     reply = http.post(f"{self.url}/api/answer", json={"question": question})
                 except httpx.HTTPError as error:
@@ -125,7 +125,7 @@ class Askers:
                     Asked(
                         reply.headers["X-Index-Version"],
                         {hit["passage_id"] for hit in reply.json()["citations"]},
-                        time.monotonic(),
+                        sent,
                         time.perf_counter() - started,
                     )
                 )

@@ -425,7 +425,7 @@ def test_three_replicas_behind_nginx_serve_twenty_clients_through_a_new_version(
             built, new = time.monotonic(), link_target(index_dir)
             ids[new] = passage_ids(index_dir)
             picked_up = _pickup_seconds(ports, new, built)
-            all_new = built + max(picked_up.values(), default=PICKUP_SECONDS) + 1.0  # in flight
+            all_new = built + max(picked_up.values(), default=PICKUP_SECONDS)
             remaining = LOAD_SECONDS - (time.monotonic() - started)
             time.sleep(max(remaining, all_new + 5 - time.monotonic()))
     assert askers.errors == []
@@ -434,4 +434,6 @@ def test_three_replicas_behind_nginx_serve_twenty_clients_through_a_new_version(
     mixed = [(a.version, a.cited) for a in results if not a.cited <= ids[a.version]]
     assert mixed == []
     assert {asked.version for asked in results} == set(ids)
-    assert {asked.version for asked in results if asked.at > all_new} == {new}
+    # A question sent before the switch may wait in a busy replica's queue for seconds and
+    # still be answered by the old version: only questions sent after it must get the new one.
+    assert {asked.version for asked in results if asked.sent > all_new} == {new}
