@@ -9,6 +9,7 @@ read, within the caps of `index.limits`, and an error in one file skips only tha
 
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,7 +222,8 @@ def walk(root: Path) -> Iterator[DataFile | Skipped]:
     Iterative, and no symbolic link is followed while walking: a link to a directory is
     reported, not followed (no loop, no way out); a link to a file is read only if its real
     path lies inside `root`, so that a link to `/proc/self/environ` cannot put secrets into
-    answers. Hidden entries are reported, a hidden directory once.
+    answers. A hard link is read only if all its names are inside `root` (a hard link needs
+    no symbolic link to reach a secret). Hidden entries are reported, a hidden directory once.
 
     A file whose name holds control characters (a line break, an escape) is indexed under
     its name with those characters escaped, and reported: its text is as good as any other,
@@ -229,12 +231,15 @@ def walk(root: Path) -> Iterator[DataFile | Skipped]:
     raw name could forge lines or recolour a terminal; renaming the file is left to its
     editor, whom the report tells.
     """
+    names_inside: Counter[tuple[int, int]] = Counter()
+    found_in_order: list[DataFile | Skipped] = []
     stack = [iter(_listing(root))]
     while stack:
         entry = next(stack[-1], None)
         if entry is None:
             stack.pop()
             continue
+        names_inside.update(_file_identity(entry))
         name = Path(entry.path).relative_to(root).as_posix()
         found = _entry(entry, escaped(name), root)
         if isinstance(found, Path):
@@ -242,11 +247,46 @@ def walk(root: Path) -> Iterator[DataFile | Skipped]:
                 stack.append(iter(_listing(found)))
             except OSError as error:
                 reason = f"unreadable directory ({error.strerror or error}); not read"
-                yield Skipped(escaped(name) + "/", reason)
+                found_in_order.append(Skipped(escaped(name) + "/", reason))
             continue
         if isinstance(found, DataFile) and found.source != name:
-            yield Skipped(found.source, _ESCAPED_NAME)
-        yield found
+            found_in_order.append(Skipped(found.source, _ESCAPED_NAME))
+        found_in_order.append(found)
+    for found in found_in_order:
+        yield _hard_link_refusal(found, names_inside) if isinstance(found, DataFile) else found
+
+
+def _file_identity(entry: os.DirEntry[str]) -> list[tuple[int, int]]:
+    """The (device, inode) of a regular file's name, to count its names inside the data
+    directory; none for anything else."""
+    try:
+        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+            return []
+        status = entry.stat(follow_symlinks=False)
+    except OSError:
+        return []
+    return [(status.st_dev, status.st_ino)]
+
+
+def _hard_link_refusal(
+    file: DataFile, names_inside: Counter[tuple[int, int]]
+) -> DataFile | Skipped:
+    """A file with more hard links than the walk saw names for inside the data directory
+    has a name outside it: like a symbolic link out, it may be a secret put there on
+    purpose (`ln /etc/shadow data/x.txt` needs no permission on the directory it leaves)."""
+    try:
+        status = file.path.stat()
+    except OSError as error:
+        return Skipped(file.source, f"unreadable ({error.strerror or error})")
+    inside = names_inside[(status.st_dev, status.st_ino)]
+    if status.st_nlink <= max(inside, 1):
+        return file
+    outside = status.st_nlink - inside
+    return Skipped(
+        file.source,
+        f"hard link with {outside} of its {status.st_nlink} names outside the data directory "
+        "(or in a hidden folder); not read",
+    )
 
 
 class _CorpusReader:

@@ -96,6 +96,10 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
         "hinaus oder auf einen Ordner).",
     ),
     (
+        r"^hard link",
+        "Die Datei hat weitere Namen außerhalb des Ordners (ein fester Link) – wird nicht gelesen.",
+    ),
+    (
         r"(not a regular file|no longer a regular file)",
         "Keine gewöhnliche Datei – wird nicht gelesen.",
     ),

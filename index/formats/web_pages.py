@@ -414,13 +414,18 @@ def _read_body(response: httpx.Response, max_bytes: int, deadline: _Deadline) ->
 
 
 def _redirect_target(response: httpx.Response, listed: Reach) -> httpx.URL | None:
-    """Where a redirect leads, refused unless it is a web address no further inside the
-    network than the listed URL (`Reach`)."""
+    """Where a redirect leads, refused unless it is a web address without user-info (the
+    final URL is cited), no further inside the network than the listed URL (`Reach`)."""
     if not response.has_redirect_location:
         return None
     target = response.url.join(response.headers["location"])
     if target.scheme not in _WEB_SCHEMES:
         raise FileProblem(f"redirected to a non-web address ({target.scheme}:); not followed")
+    if target.userinfo:  # never named in the reason: it would show the password
+        raise FileProblem(
+            "redirected to a URL with a user name or password; not followed: it would be "
+            "shown in every citation"
+        )
     host = _host(target)
     if host.reach > listed:
         raise FileProblem(

@@ -67,6 +67,9 @@ def hostile_corpus(root: Path) -> tuple[Path, Path]:
     (data / "passwd.txt").symlink_to("/etc/passwd")
     (data / "ordner").symlink_to(outside / "ordner", target_is_directory=True)
     (data / "innen").symlink_to(data, target_is_directory=True)
+    os.link(secret, data / "fest.txt")  # a hard link to the secret outside
+    write(data / "doppelt.txt", "Otter\n\nOtter schwimmen auf dem Rücken.\n")
+    os.link(data / "doppelt.txt", data / "zweiter-name.txt")  # both names inside
     os.mkfifo(data / "rohr.txt")
     write(data / "tief.html", nested("div", 10_000, "<p>Tief unten lebt der Pottwal.</p>"))
     with (data / "riesig.txt").open("wb") as huge:  # 50 MB, sparse
@@ -114,6 +117,13 @@ def test_links_out_of_the_data_directory_are_refused(hostile_build, name, target
     ("reported", "indexed"),
     [
         pytest.param("innen: symbolic link to a directory; not followed", None, id="inner-link"),
+        pytest.param(
+            "fest.txt: hard link with 1 of its 2 names outside the data directory (or in a "
+            "hidden folder); not read",
+            None,
+            id="hard-link-out",
+        ),
+        pytest.param(None, "Otter schwimmen auf dem Rücken.", id="hard-link-inside"),
         pytest.param("rohr.txt: a FIFO, not a regular file; not read", None, id="fifo"),
         pytest.param(None, "Tief unten lebt der Pottwal.", id="deep-html"),
         pytest.param(

@@ -389,6 +389,28 @@ def test_redirect_to_another_scheme_is_refused(serve):
     assert refusal(site.url("/ftp")) == "redirected to a non-web address (ftp:); not followed"
 
 
+@pytest.mark.parametrize("hop", [1, 2], ids=["first-redirect", "second-redirect"])
+def test_redirect_to_a_url_with_user_info_is_refused_at_every_hop(serve, hop):
+    site = serve({})
+    secret = site.url("/seite").replace("http://", "http://nutzer:geheim@")
+    chain = {"/start": Page(status=302, headers={"Location": "/weiter"})} if hop == 2 else {}
+    first = "/weiter" if hop == 2 else "/start"
+    site.server.pages.update(
+        {
+            **chain,
+            first: Page(status=301, headers={"Location": secret}),
+            "/seite": Page(body=html_page("Seite", ARTICLE)),
+        }
+    )
+    reason = refusal(site.url("/start"))
+    assert reason == (
+        "redirected to a URL with a user name or password; not followed: it would be shown "
+        "in every citation"
+    )
+    assert "geheim" not in reason
+    assert "/seite" not in site.paths()
+
+
 @pytest.mark.parametrize("announced", [True, False], ids=["content-length", "streamed"])
 def test_page_larger_than_max_bytes_is_not_downloaded(serve, announced):
     chunk, repeat = b"<p>" + b"x" * 65_530 + b"</p>", 400  # 26 MB

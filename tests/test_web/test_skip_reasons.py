@@ -31,6 +31,8 @@ def bad_files(tmp_path):
     (data / "faq.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (data / "zeilen.jsonl").write_text('{"id": "x", "text": "Gut."}\n{kaputt\n', encoding="utf-8")
     (data / "draussen.txt").symlink_to(tmp_path)
+    (tmp_path / "fremd.txt").write_text("Fremd.", encoding="utf-8")
+    (data / "fest.txt").hardlink_to(tmp_path / "fremd.txt")
     return data
 
 
@@ -49,6 +51,7 @@ EXPECTED = {
     "faq.csv": "Zeile 1: Die Tabelle braucht die Spalten „frage“ und „antwort“",
     "zeilen.jsonl": "Zeile 2: Die Zeile ist fehlerhaft und wurde ausgelassen.",
     "draussen.txt": "Eine Verknüpfung, die nicht gelesen wird",
+    "fest.txt": "Die Datei hat weitere Namen außerhalb des Ordners",
 }
 
 
