@@ -185,3 +185,43 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+NO_FRAMING = (
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+)
+"""Forbid every page to frame these responses: CSP for today's browsers, X-Frame-Options
+for older ones."""
+
+
+class NoFraming:
+    """ASGI middleware: responses under `prefix` may not be shown in another page's frame.
+
+    The operators' page changes the index with a click, so a page elsewhere on the intranet
+    must not lay it, invisible, under its own buttons (clickjacking); the chat stays
+    framable, since it is meant to be embedded (`?embed=1`)."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (
+            path == self.prefix or path.startswith(self.prefix + "/")
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        async def framing_refused(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in dict(NO_FRAMING)
+                ]
+                message["headers"] = [*kept, *NO_FRAMING]
+            await send(message)
+
+        await self.app(scope, receive, framing_refused)

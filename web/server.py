@@ -38,7 +38,7 @@ from web.feedback import FeedbackLog
 from web.german_locale import TRANSLATIONS, GermanPage
 from web.gradio_guard import QueueGuard
 from web.proxies import TrustedProxies
-from web.security import EdgeGuard, EdgeLimits
+from web.security import EdgeGuard, EdgeLimits, NoFraming
 from web.service import BotService
 from web.sources import source_routes
 from web.uploads import UploadLimits
@@ -115,6 +115,7 @@ def make_server(
         blocks.has_launched = True
     server.add_middleware(QueueGuard, blocks=chat)
     server.add_middleware(GermanPage, heads={f"{ADMIN_PATH}/": ADMIN_HEAD})
+    server.add_middleware(NoFraming, prefix=ADMIN_PATH)
     server.add_middleware(EdgeGuard, limits=edge)
     server.add_middleware(TrustedProxies, trusted=trusted_proxies)
     return server

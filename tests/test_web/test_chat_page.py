@@ -334,6 +334,12 @@ def test_operator_pages_exist_only_with_a_password_and_only_after_login(
             login = {"username": "admin", "password": password}
             assert client.post("/admin/login", data=login).status_code == 200
             assert client.get("/admin/config").status_code == 200
+            admin_page = client.get("/admin/").headers
+            assert admin_page["content-security-policy"] == "frame-ancestors 'none'"
+            assert admin_page["x-frame-options"] == "DENY"
+        chat_page_headers = client.get("/").headers  # the chat may be embedded (?embed=1)
+        assert "x-frame-options" not in chat_page_headers
+        assert "frame-ancestors" not in chat_page_headers.get("content-security-policy", "")
 
 
 @pytest.mark.parametrize(
