@@ -5,6 +5,7 @@ answer with `web.chat_messages`; the conversation lives on the server (`web.sess
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from web.chat_messages import (
 )
 from web.chat_script import SHOW_NEWEST
 from web.feedback import FeedbackLog
+from web.german_locale import DISLIKE
 from web.service import BotService
 from web.sessions import AnswerRegistry, Conversations
 
@@ -57,7 +59,7 @@ CSS = """
   background: var(--background-fill-primary); box-shadow: var(--shadow-drop-lg); }
 #chat .extra-feedback-option { min-height: 24px; font-size: var(--text-sm); }
 #chat .message-buttons:has(.extra-feedback > button[style*="--color-accent"])
-  button[aria-label="Nicht hilfreich"] { color: var(--color-accent) !important; }
+  button[aria-label="$DISLIKE"] { color: var(--color-accent) !important; }
 #chat .bot-row:has(.faqbot-unrated) + .message-buttons
   :is(button[aria-label*="hilfreich" i], .extra-feedback) { display: none; }
 #chat .user-row { scroll-margin-top: var(--spacing-lg); }
@@ -72,7 +74,7 @@ CSS = """
 .faqbot-embed #header { display: none; }
 .faqbot-embed .gradio-container { padding: 0 var(--spacing-sm) !important; }
 .faqbot-embed main { padding: 0 !important; }
-"""
+""".replace("$DISLIKE", DISLIKE)
 """Tap targets of at least 24 px, the "Quellen" toggle without Gradio's unnamed nested
 arrow button, colours with enough contrast (the marked quote keeps dark text on its
 yellow in dark mode too: the page's light text on it had a contrast of 1.12), sources
@@ -95,8 +97,14 @@ ChatUpdate = dict[str, Any]
 as Gradio takes an update of the Chatbot."""
 
 
-def chat_update(history: History, feedback: list[str | None]) -> ChatUpdate:
-    return gr.update(value=history, feedback_value=feedback)
+def chat_update(
+    history: History, feedback: list[str | None], examples: Sequence[str] | None = None
+) -> ChatUpdate:
+    """The chat shown anew: its messages, their votes, and (if given) its example questions."""
+    if examples is None:
+        return gr.update(value=history, feedback_value=feedback)
+    shown = [{"text": question} for question in examples]
+    return gr.update(value=history, feedback_value=feedback, examples=shown)
 
 
 def vote_of(feedback: str | None) -> tuple[str | None, str | None]:
@@ -242,9 +250,7 @@ class ChatHandlers:
         token = stored if self.conversations.known(stored) else None
         history, records, feedback = self._conversation(token)
         page = self.start_page()
-        examples = [{"text": question} for question in page.examples]
-        chat = gr.update(value=history, feedback_value=feedback, examples=examples)
-        return chat, token, records, page.header_html
+        return chat_update(history, feedback, page.examples), token, records, page.header_html
 
     def ask(self, question: Any, token: str | None) -> tuple[ChatUpdate, str, str | None, Any]:
         """The question shown at once, with the answer pending; empty input adds nothing.

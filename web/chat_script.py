@@ -19,6 +19,10 @@ Gradio writes them:
 - `?embed=1`, the compact page for a frame on another page (`CSS`, `.faqbot-embed`).
 """
 
+import json
+
+from web.german_locale import COPY_ANSWER, DISLIKE, DISLIKED, LIKE, LIKED
+
 SHOW_NEWEST = """() => {
   requestAnimationFrame(() => requestAnimationFrame(() => {
     const questions = document.querySelectorAll("#chat .user-row");
@@ -32,7 +36,7 @@ SHOW_NEWEST = """() => {
 
 CONFIRM_NEW = "Das bisherige Gespräch wird gelöscht. Neu beginnen?"
 
-CHAT_SCRIPT = """() => {
+_CHAT_TEMPLATE = """() => {
 const root = document.documentElement;
 if (new URLSearchParams(location.search).get("embed") === "1") root.classList.add("faqbot-embed");
 
@@ -72,11 +76,11 @@ document.addEventListener("focusout", (event) => {
   if (menu && !menu.contains(event.relatedTarget)) setOpen(menu, false);
 });
 
-const LIKE = "button:is([aria-label='Hilfreich'], [aria-label='Als hilfreich bewertet'])";
-const DISLIKE = "button:is([aria-label^='Nicht hilfreich'], [aria-label^='Als nicht'])";
+const LIKE = $LIKE_SELECTOR;
+const DISLIKE = $DISLIKE_SELECTOR;
 const TOGGLE = ".thought-group .title";
 const MARKER = "#chat .message a[title^='Quelle ']";
-const QUESTION_COPY = ".message-buttons-right button[aria-label='Antwort kopieren']";
+const QUESTION_COPY = $QUESTION_COPY_SELECTOR;
 const within = (node, selector) => [
   ...(node.matches(selector) ? [node] : []), ...node.querySelectorAll(selector),
 ];
@@ -106,4 +110,23 @@ new MutationObserver((records) => {
   }
 }).observe(document.body, {...watched, attributeFilter: ["class", "aria-label"]});
 repair(document.body);
-}""".replace("CONFIRM_NEW", repr(CONFIRM_NEW))
+}"""
+
+
+def _filled(template: str, values: dict[str, str]) -> str:
+    """`template` with each placeholder replaced by its value as a JavaScript string, so
+    that the script looks for the very labels `web.german_locale` gives the buttons."""
+    for placeholder, value in values.items():
+        template = template.replace(placeholder, json.dumps(value, ensure_ascii=False))
+    return template
+
+
+CHAT_SCRIPT = _filled(
+    _CHAT_TEMPLATE,
+    {
+        "CONFIRM_NEW": CONFIRM_NEW,
+        "$LIKE_SELECTOR": f"button:is([aria-label={LIKE!r}], [aria-label={LIKED!r}])",
+        "$DISLIKE_SELECTOR": f"button:is([aria-label^={DISLIKE!r}], [aria-label^={DISLIKED!r}])",
+        "$QUESTION_COPY_SELECTOR": f".message-buttons-right button[aria-label={COPY_ANSWER!r}]",
+    },
+)

@@ -28,11 +28,18 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+LIKE = "Hilfreich"
+DISLIKE = "Nicht hilfreich"
+LIKED = "Als hilfreich bewertet"
+DISLIKED = "Als nicht hilfreich bewertet"
+COPY_ANSWER = "Antwort kopieren"
+"""The vote and copy buttons' names, which the chat's script and style look for."""
+
 TRANSLATIONS = {
-    "chatbot.like": "Hilfreich",
-    "chatbot.dislike": "Nicht hilfreich",
+    "chatbot.like": LIKE,
+    "chatbot.dislike": DISLIKE,
     "chatbot.clear": "Unterhaltung leeren",
-    "chatbot.copy_message": "Antwort kopieren",
+    "chatbot.copy_message": COPY_ANSWER,
     "chatbot.copied_message": "Kopiert",
     "common.error": "Fehler",
 }
@@ -45,8 +52,8 @@ _LABELS = [
     (r"^bot's message: ", "Antwort: "),
     (r"^Select example (\d+): ", "Beispielfrage $1: "),
     (r"^Scroll down$", "Nach unten"),
-    (r"^Liked$", "Als hilfreich bewertet"),
-    (r"^Disliked$", "Als nicht hilfreich bewertet"),
+    (r"^Liked$", LIKED),
+    (r"^Disliked$", DISLIKED),
     (r"^Loading response$", "Die Antwort wird gesucht"),
     (r"^Copy conversation$", "Unterhaltung kopieren"),
     (r"^Copied conversation$", "Unterhaltung kopiert"),
