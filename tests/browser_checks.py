@@ -1,5 +1,6 @@
-"""Checks a browser test runs on a served page: accessibility (axe-core), Gradio's English
-UI strings left on a German page, and tap targets too small for a finger.
+"""The browser the browser tests drive (`chromium`, `wait_for`), and checks they run on a
+served page: accessibility (axe-core), Gradio's English UI strings left on a German page,
+and tap targets too small for a finger.
 
 No tests live here; the browser tests call these helpers with their selenium driver and
 assert that what comes back is empty, so a failure names what is wrong and where.
@@ -14,9 +15,52 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@contextmanager
+def chromium(window: tuple[int, int], language: str) -> Iterator[Any]:
+    """Debian's headless Chromium at `window` (width, height) asking for pages in `language`
+    ("en-US": the page must be German nonetheless); skips without it, fails in CI."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-driver must be installed in CI (.ci/run does)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    width, height = window
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", f"--window-size={width},{height}",
+        f"--lang={language}",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    primary = language.split("-")[0]
+    options.add_experimental_option("prefs", {"intl.accept_languages": f"{language},{primary}"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver: Any, condition: Callable[[Any], Any], seconds: float = 30) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(condition)
+
 
 AXE_VERSION = "4.14.1"
 AXE_INTEGRITY = "sha512-" + (

@@ -6,7 +6,6 @@ the fake model, so a rebuild takes a second; axe-core checks the login and the p
 
 import json
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -18,13 +17,13 @@ import pytest
 import uvicorn
 
 from bench.serve import free_port
+from browser_checks import axe_violations, chromium, describe, wait_for
 from conftest import SEED
 from index import build
 from web.feedback import FeedbackLog
 from web.server import make_server
 from web.service import BotService
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 PASSWORD = "ein-langes-betriebs-passwort-2026"
 CANTEEN = (
     "Kantinenordnung",
@@ -128,30 +127,8 @@ def admin_server(tmp_path, fake_embedder, fake_settings, fake_builder) -> Iterat
 
 @pytest.fixture
 def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver must be installed in CI (.ci/run does)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--disable-background-networking", "--disable-sync",
-        "--window-size=1280,800", "--lang=de-DE",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-
-
-def wait_for(driver, condition, seconds: float = 30):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, seconds).until(condition)
+    with chromium((1280, 800), "de-DE") as driver:
+        yield driver
 
 
 def text_of(driver, element_id: str) -> str:
@@ -162,7 +139,6 @@ def text_of(driver, element_id: str) -> str:
 
 
 def assert_accessible(driver, where: str) -> None:
-    from browser_checks import axe_violations, describe
 
     assert not (found := axe_violations(driver)), f"axe {where}:\n{describe(found)}"
 

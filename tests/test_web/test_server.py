@@ -6,7 +6,6 @@ them the browser test is skipped here and fails in CI, so it cannot silently not
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -14,12 +13,19 @@ import httpx
 import pytest
 
 from bench.serve import serve_app
+from browser_checks import (
+    axe_violations,
+    chromium,
+    describe,
+    english_strings_on_page,
+    small_tap_targets,
+    wait_for,
+)
 from conftest import REPO
 from hostile import BOUND_SECONDS, HOSTILE_INPUTS
 
 pytestmark = pytest.mark.model
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 OPERATOR_PASSWORD = "test-operator-secret-2026"
 
 
@@ -80,26 +86,8 @@ def test_api_survives_hostile_input(client, question):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromium-driver must be installed in CI (.ci/run does)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--window-size=1200,1000",
-        "--lang=en-US",
-    ):  # fmt: skip
-        options.add_argument(argument)  # English: the page must be German nonetheless
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
+    with chromium((1200, 1000), "en-US") as driver:
+        yield driver
 
 
 def ask(driver, question: str) -> None:
@@ -121,12 +109,6 @@ def ask(driver, question: str) -> None:
             and "Ich suche in den Quellen" not in d.find_element(By.ID, "chat").text
         ),
     )
-
-
-def wait_for(driver, condition, seconds: float = 30):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, seconds).until(condition)
 
 
 def last_answer(chat):
@@ -177,7 +159,6 @@ def in_view(browser) -> dict:
 
 
 def assert_accessible_and_german(browser, where: str) -> None:
-    from browser_checks import axe_violations, describe, english_strings_on_page
 
     assert not (found := axe_violations(browser)), f"axe {where}:\n{describe(found)}"
     assert not (english := english_strings_on_page(browser)), f"English {where}: {english}"
@@ -306,7 +287,6 @@ def test_the_sources_in_dark_mode(served, browser):
 
 def test_the_chat_on_a_phone(served, browser):
     """At 390 px: no control smaller than 24 px, no nested scroll box, nothing English."""
-    from browser_checks import small_tap_targets
     from selenium.webdriver.common.by import By
 
     url, _ = served
