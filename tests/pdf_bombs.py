@@ -32,10 +32,12 @@ def _deflated(head: bytes, unit: bytes, inflated_bytes: int) -> bytes:
     """`head`, then `unit` repeated up to `inflated_bytes`, Flate-compressed a piece at a
     time: the inflated stream is never held, however large."""
     packer = zlib.compressobj(9)
-    piece = unit * (_CHUNK // len(unit))
+    per_piece = _CHUNK // len(unit)
+    pieces, rest = divmod(max(0, inflated_bytes - len(head)) // len(unit), per_piece)
     parts = [packer.compress(head)]
-    for _ in range(max(0, inflated_bytes - len(head)) // len(piece)):
-        parts.append(packer.compress(piece))
+    piece = unit * per_piece
+    parts.extend(packer.compress(piece) for _ in range(pieces))
+    parts.append(packer.compress(unit * rest))
     return b"".join(parts) + packer.flush()
 
 
