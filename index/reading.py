@@ -23,6 +23,8 @@ preceded by its length.
 """
 
 import contextlib
+import ctypes
+import logging
 import os
 import pickle
 import resource
@@ -199,7 +201,7 @@ class ReadingWorker:
         if self._process is not None and self._process.poll() is None:
             return self._process
         self._kill()  # ended after its last answer: it spent its memory
-        command = [sys.executable, "-c", _CHILD, str(self.limits.memory_bytes)]
+        command = [sys.executable, "-c", _CHILD, str(self.limits.memory_bytes), str(os.getpid())]
         self._process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -295,11 +297,26 @@ def _limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_the_build(build: int) -> None:
+    """Have the kernel kill this process when the build that started it ends: a build
+    killed while a file is read (by a signal, or its own memory limit) cannot stop a reading
+    stuck in the file, which would otherwise go on for ever."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != build:  # it ended before the request was made
+        os._exit(0)
+
+
 def worker_main(argv: list[str]) -> int:
-    """The reading process (`argv`: its address-space limit in bytes): read jobs from
-    standard input and answer each on standard output, until the input ends."""
-    memory_bytes = int(argv[0])
+    """The reading process (`argv`: its address-space limit in bytes, the build's process
+    id): read jobs from standard input and answer each on standard output, until the input
+    ends."""
+    memory_bytes, build = int(argv[0]), int(argv[1])
+    _end_with_the_build(build)
     _limit_memory(memory_bytes)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     memory = ReadLimits(memory_bytes=memory_bytes).memory()
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # what a library prints goes to the build's errors, not into an answer

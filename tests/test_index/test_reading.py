@@ -6,8 +6,11 @@ the build goes on with the next file."""
 import io
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import docx
 import pytest
@@ -170,3 +173,36 @@ def test_a_file_beyond_the_limits_is_skipped_and_the_build_goes_on(
     assert reasons["a-bomb.pdf"] == "reading took longer than 2 s ($FAQBOT_READ_SECONDS)"
     assert reasons["c-long.docx"].startswith("reading it gave ")
     assert "more than the 1 MB allowed ($FAQBOT_READ_OUTPUT_MB)" in reasons["c-long.docx"]
+
+
+_BUILD_STUCK_IN_A_FILE = """
+import time
+from index.reading import ReadingWorker, ReadLimits
+worker = ReadingWorker(ReadLimits())
+worker.run(print, "")
+print(worker._process.pid, flush=True)
+worker.run(time.sleep, 600)
+"""
+
+
+def test_the_reading_process_ends_with_its_build():
+    """A build killed while a file is read leaves no reading process behind."""
+    build_process = subprocess.Popen(
+        [sys.executable, "-c", _BUILD_STUCK_IN_A_FILE], stdout=subprocess.PIPE, cwd=REPO
+    )
+    reader = int(build_process.stdout.readline())
+    build_process.kill()
+    build_process.wait()
+    build_process.stdout.close()
+    for _ in range(100):
+        if _ended(reader):
+            break
+        time.sleep(0.1)
+    assert _ended(reader)
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
