@@ -176,21 +176,30 @@ def test_a_file_beyond_the_limits_is_skipped_and_the_build_goes_on(
 
 
 _BUILD_STUCK_IN_A_FILE = """
-import time
+import sys
 from index.reading import ReadingWorker, ReadLimits
 worker = ReadingWorker(ReadLimits())
 worker.run(print, "")
 print(worker._process.pid, flush=True)
-worker.run(time.sleep, 600)
+stuck = f"open({sys.argv[1]!r}, 'w').close(); import time; time.sleep(600)"
+worker.run(exec, stuck)
 """
 
 
-def test_the_reading_process_ends_with_its_build():
+def test_the_reading_process_ends_with_its_build(tmp_path):
     """A build killed while a file is read leaves no reading process behind."""
+    reading = tmp_path / "reading"
     build_process = subprocess.Popen(
-        [sys.executable, "-c", _BUILD_STUCK_IN_A_FILE], stdout=subprocess.PIPE, cwd=REPO
+        [sys.executable, "-c", _BUILD_STUCK_IN_A_FILE, str(reading)],
+        stdout=subprocess.PIPE,
+        cwd=REPO,
     )
     reader = int(build_process.stdout.readline())
+    for _ in range(300):
+        if reading.exists():
+            break
+        time.sleep(0.1)
+    assert reading.exists()
     build_process.kill()
     build_process.wait()
     build_process.stdout.close()
