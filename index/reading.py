@@ -208,9 +208,16 @@ class ReadingWorker:
             stdout=subprocess.PIPE,
             env=reading_environment(),
         )
-        ready = _read_exactly(self._process, len(_READY), time.monotonic() + START_SECONDS)
+        try:
+            ready = _read_exactly(self._process, len(_READY), time.monotonic() + START_SECONDS)
+        except TimeoutError:
+            raise _Stopped(
+                f"the reading process did not start within {START_SECONDS:g} s"
+            ) from None
+        except EOFError:
+            raise _Stopped(self._ended(self._process)) from None
         if ready != _READY:
-            raise _Stopped("the reading process did not start")
+            raise _Stopped("the reading process did not start: it wrote something else first")
         return self._process
 
     def _outcome(self, process: subprocess.Popen[bytes], deadline: float) -> _Outcome:

@@ -16,7 +16,7 @@ import docx
 import pytest
 
 from conftest import REPO, write_file
-from index import build, limits
+from index import build, limits, reading
 from index.corpus import load_corpus
 from index.documents import FileProblem
 from index.formats import decode
@@ -127,6 +127,21 @@ def test_a_limit_passed_is_the_reason_and_the_next_file_is_read(worker, call, re
         worker.run(*call)
     assert refused.value.reason == reason
     assert worker.run(decode, b"weiter") == "weiter"
+
+
+@pytest.mark.parametrize(
+    ("program", "reason"),
+    [
+        ("import sys; sys.exit(3)", "the reading process ended with code 3"),
+        ("import time; time.sleep(60)", "the reading process did not start within 1 s"),
+    ],
+)
+def test_a_reading_process_that_does_not_start_skips_the_file(monkeypatch, program, reason):
+    monkeypatch.setattr(reading, "START_SECONDS", 1.0)
+    monkeypatch.setattr(reading, "_CHILD", program)
+    with ReadingWorker(ReadLimits()) as failing, pytest.raises(FileProblem) as refused:
+        failing.run(decode, b"Text")
+    assert refused.value.reason == reason
 
 
 def test_the_caps_of_the_build_hold_in_the_reading_process(worker, monkeypatch):
