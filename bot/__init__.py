@@ -30,7 +30,9 @@ def default_bot(settings: Settings | None = None) -> Bot:
         if _default is None:
             settings = settings or Settings()
             if not index_exists(settings.index_dir):
-                build(settings.data_dir, settings.index_dir, model=settings.model)
+                build(
+                    settings.data_dir, settings.index_dir, model=settings.model, settings=settings
+                )
             _default = Bot.load(settings.index_dir)
         return _default
 

@@ -56,6 +56,7 @@ def run_build(
         chunking=chunking,
         vectors=vectors,
         progress=on_progress is None,
+        settings=settings,
         on_progress=on_progress,
     )
     print(summary(manifest))

@@ -23,6 +23,7 @@ from index.embedding import Embedder, Role, load_embedder
 from index.errors import FaqbotError, NoPassagesError
 from index.passages import ChunkSettings, Passage, split_corpus
 from index.progress import BuildProgress, ProgressReport, Stage
+from index.reading import ReadLimits
 from index.settings import Settings
 from index.store import (
     DocumentRecord,
@@ -295,11 +296,12 @@ def build(
     """Build the index of `data_dir` into `out_dir` and return its manifest.
 
     `embedder` overrides `model` (tests pass a fake). What is not given comes from
-    `settings` (read from the environment if None and needed): directories and model;
-    `chunking` and `vectors` default to `ChunkSettings()` and `VectorSettings()` (callers
-    that rebuild pass `build_settings(...)`). A failure at any point leaves the index that
-    was in place untouched. `on_progress` is told each stage as it begins, and how far
-    the counted ones (reading, embedding) have come.
+    `settings` (read from the environment if None and needed): directories and model; the
+    limits of reading PDF, Word and web pages come from `settings`, else are the defaults
+    (`index.reading.ReadLimits`); `chunking` and `vectors` default to `ChunkSettings()` and
+    `VectorSettings()` (callers that rebuild pass `build_settings(...)`). A failure at any
+    point leaves the index that was in place untouched. `on_progress` is told each stage as
+    it begins, and how far the counted ones (reading, embedding) have come.
     """
     if data_dir is None or out_dir is None or (model is None and embedder is None):
         settings = settings or Settings()
@@ -307,8 +309,11 @@ def build(
         out_dir = out_dir or settings.index_dir
         model = model or settings.model
     chunked = (chunking or ChunkSettings(), vectors or VectorSettings())
+    reading = ReadLimits.of(settings) if settings is not None else ReadLimits()
     with build_turn(out_dir):
-        return _build_in_turn(data_dir, out_dir, model, embedder, chunked, progress, on_progress)
+        return _build_in_turn(
+            data_dir, out_dir, model, embedder, chunked, reading, progress, on_progress
+        )
 
 
 def _ignore(_: BuildProgress) -> None:
@@ -321,6 +326,7 @@ def _build_in_turn(
     model: str | None,
     embedder: Embedder | None,
     settings: tuple[ChunkSettings, VectorSettings],
+    reading: ReadLimits,
     progress: bool,
     on_progress: ProgressReport | None,
 ) -> Manifest:
@@ -330,7 +336,10 @@ def _build_in_turn(
     report = on_progress or _ignore
     report(BuildProgress(Stage.READ))
     corpus = load_corpus(
-        data_dir, progress, lambda done, total: report(BuildProgress(Stage.READ, done, total))
+        data_dir,
+        progress,
+        lambda done, total: report(BuildProgress(Stage.READ, done, total)),
+        reading,
     )
     report(BuildProgress(Stage.SPLIT))
     split = split_corpus(corpus, settings[0], progress)

@@ -35,8 +35,9 @@ from index.formats.jsonl import load_jsonl
 from index.formats.markdown import load_markdown
 from index.formats.pdf import load_pdf
 from index.formats.text import load_plain_text
-from index.formats.web_pages import URL_LIST, load_url_list
+from index.formats.web_pages import URL_LIST, load_url_list, web_document
 from index.formats.word import load_docx
+from index.reading import ReadingWorker, ReadLimits, Runner
 
 
 class DataDirError(FaqbotError):
@@ -59,7 +60,8 @@ LOADERS: dict[str, Callable[[bytes, str], Loaded]] = {
 _MARKUP = {".html", ".htm"}
 _BINARY = {".pdf", ".docx"}
 """Formats whose parts are not lines: their own caps bound them (`index.formats.pdf`,
-`index.formats.word`)."""
+`index.formats.word`). They are read in the reading process (`index.reading`), like web
+pages: their parsers inflate what the file only describes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +126,22 @@ def _no_text(document: Document) -> str:
     return "no text to index" + (f" in document {document.doc_id!r}" if named else "")
 
 
-def load_file(file: DataFile, room: int = limits.MAX_CORPUS_BYTES) -> Loaded:
+def _parsed(file: DataFile, raw: bytes, room: int, run: Runner) -> Loaded:
+    """The file's documents: PDF and Word parsed by `run` (in the reading process), web
+    pages fetched here and their text extracted by `run`, text formats parsed here."""
+    if file.is_url_list:
+        return load_url_list(raw, file.source, room, lambda page: run(web_document, page))
+    if file.suffix in _BINARY:
+        return run(LOADERS[file.suffix], raw, file.source)
+    return LOADERS[file.suffix](raw, file.source)
+
+
+def load_file(file: DataFile, run: Runner, room: int = limits.MAX_CORPUS_BYTES) -> Loaded:
     """Documents from one file, or the reason it yields none. Any error in reading or
-    parsing the file skips the file, never the build; only `MemoryError` stops it, as the
-    caps of `index.limits` leave it to a build whose memory was set too low (or is spent),
-    and skipping the file would index a corpus with holes.
+    parsing the file skips the file, never the build; only `MemoryError` in this process
+    stops it, as the caps of `index.limits` leave it to a build whose memory was set too low
+    (or is spent), and skipping the file would index a corpus with holes. In the reading
+    process (`run`), a file that passes its limits is skipped with the reason.
 
     A list of web pages (`URL_LIST`) fetches at most `room` bytes: what is left of the
     corpus cap."""
@@ -140,10 +153,7 @@ def load_file(file: DataFile, room: int = limits.MAX_CORPUS_BYTES) -> Loaded:
         if not raw.strip():
             return [], [Skipped(file.source, "empty file")]
         _check_parts(raw, file.suffix)
-        if file.is_url_list:
-            documents, skipped = load_url_list(raw, file.source, room)
-        else:
-            documents, skipped = LOADERS[file.suffix](raw, file.source)
+        documents, skipped = _parsed(file, raw, room, run)
     except FileProblem as problem:
         return [], [Skipped(file.source, problem.reason, problem.line)]
     except OSError as error:
@@ -291,9 +301,11 @@ def _hard_link_refusal(
 
 class _CorpusReader:
     """The documents read so far, the items skipped, the first file of each document id,
-    and the bytes read, which `limits.MAX_CORPUS_BYTES` caps."""
+    and the bytes read, which `limits.MAX_CORPUS_BYTES` caps; PDF, Word and web pages are
+    read by `run`."""
 
-    def __init__(self) -> None:
+    def __init__(self, run: Runner) -> None:
+        self.run = run
         self.documents: list[Document] = []
         self.skipped: list[Skipped] = []
         self.first_of_id: dict[str, str] = {}
@@ -306,7 +318,7 @@ class _CorpusReader:
                 self.skipped.append(Skipped(file.source, reason))
                 return
             self.bytes_read += file.size
-        loaded, problems = load_file(file, limits.MAX_CORPUS_BYTES - self.bytes_read)
+        loaded, problems = load_file(file, self.run, limits.MAX_CORPUS_BYTES - self.bytes_read)
         if file.is_url_list:  # the pages' text is what the build holds
             self.bytes_read += sum(len(d.text.encode("utf-8")) for d in loaded)
         self.skipped.extend(problems)
@@ -335,13 +347,18 @@ def _root(data_dir: Path) -> Path:
 
 
 def load_corpus(
-    data_dir: Path, progress: bool = False, on_file: Callable[[int, int], None] | None = None
+    data_dir: Path,
+    progress: bool = False,
+    on_file: Callable[[int, int], None] | None = None,
+    read_limits: ReadLimits | None = None,
 ) -> Corpus:
     """Every supported file below `data_dir`, in a stable order (see `walk`), and every
     item not indexed, at most `limits.MAX_REPORTED_PER_FILE` per file.
 
     With `progress`, a bar on stderr counts the bytes read; `on_file` is told (files read,
-    files in all) after each file, for a caller that reports progress itself.
+    files in all) after each file, for a caller that reports progress itself. PDF, Word and
+    web pages are read in a reading process within `read_limits` (default: `ReadLimits()`),
+    started when the first of them comes and ended before this returns.
     """
     root = _root(data_dir)
     try:
@@ -351,10 +368,13 @@ def load_corpus(
             f"data directory {data_dir} cannot be read ({error.strerror or error})"
         ) from error
     files = [item for item in found if isinstance(item, DataFile)]
-    reader = _CorpusReader()
     total = sum(file.size for file in files)
     read = 0
-    with progress_bar(progress, total, "B", "Reading files") as bar:
+    with (
+        ReadingWorker(read_limits or ReadLimits()) as worker,
+        progress_bar(progress, total, "B", "Reading files") as bar,
+    ):
+        reader = _CorpusReader(worker.run)
         for item in found:
             if isinstance(item, Skipped):
                 reader.skipped.append(item)

@@ -147,3 +147,20 @@ Each becomes a layout object of some 4 KB (measured: 300,000 one-point rectangle
 8 KB file, 1.3 GB and 48 s), so a page at the cap costs about 220 MB and 8 s. Text pages
 paint a few lines and bullets, charts a few thousand paths; only maps and technical
 drawings paint more, and their text is not what faqbot answers from."""
+
+MAX_PDF_STREAM_BYTES = 4_000_000
+"""A PDF stream that pdfminer decodes to more than 4 MB (a font, a character map, an object
+stream, a page's content) refuses the file; it is measured with bounded decoders first, so
+that a bomb is not inflated beyond the cap.
+
+pdfminer inflates every stream it needs whole, and parses character maps and object streams
+token by token into Python objects: a 1.4 MB file whose ToUnicode map inflated to 500 MB of
+one mapping took minutes, a 200 KB map of "0 " tokens 3.6 GB, an object stream found while
+repairing a broken cross-reference table 48 s and 3.1 GB. Real streams are far smaller:
+content is capped per page at `MAX_PDF_PAGE_CONTENT_BYTES` already, object streams hold a
+few hundred objects (some 100 KB), a ToUnicode map of a subset font has a few KB and of a
+whole CJK font some 500 KB, and embedded fonts are subsets of 20 to 500 KB. Only a whole
+CJK font embedded unsubset (10 to 20 MB) exceeds the cap: such a PDF is refused (export it
+with embedded font subsets, every producer's default). At the cap, the worst stream measured,
+a character map of 2 million "0 " tokens, costs 8 s and 170 MB; a file of many such streams
+is left to the reading worker's limits (`index.reading`)."""

@@ -31,6 +31,9 @@ DATA_DIR_ENV = "FAQBOT_DATA_DIR"
 INDEX_DIR_ENV = "FAQBOT_INDEX_DIR"
 MODEL_ENV = "FAQBOT_MODEL"
 BUILD_MEMORY_ENV = "FAQBOT_BUILD_MEMORY_MB"
+READ_MEMORY_ENV = "FAQBOT_READ_MEMORY_MB"
+READ_SECONDS_ENV = "FAQBOT_READ_SECONDS"
+READ_OUTPUT_ENV = "FAQBOT_READ_OUTPUT_MB"
 LOG_DIR_ENV = "FAQBOT_LOG_DIR"
 LOG_MAX_BYTES_ENV = "FAQBOT_LOG_MAX_BYTES"
 ADMIN_PASSWORD_ENV = "FAQBOT_ADMIN_PASSWORD"
@@ -53,6 +56,23 @@ corpus peaks at 1.7 GB of address space (0.6 GB resident) with either bundled mo
 4 GiB leaves room for a large corpus and stops a runaway one long before it starves the
 app on a machine of 8 GB or more."""
 MIN_BUILD_MEMORY_MB = 256
+DEFAULT_READ_MEMORY_MB = 2048
+"""Address space of the process that reads PDF, Word and web pages (`index.reading`). Its
+libraries take some 600 MB before it reads anything; the costliest files within the caps
+of `index.limits` (a .docx at `MAX_DOCX_UNPACKED_BYTES`, a file at `MAX_FILE_PARTS`) need
+up to 0.9 GB more. 2 GiB holds them, and stops a bomb that no cap foresaw at a third of
+what the ones found took (3.1 to 3.6 GB), so that the build and the app beside it go on."""
+MIN_READ_MEMORY_MB = 1024
+"""Below this the reading process has too little room beside its libraries for any PDF."""
+DEFAULT_READ_SECONDS = 600
+"""The time one file (or one web page) may take to be read. The slowest files within the
+caps take some 7 minutes (a PDF at `MAX_PDF_PAGES` or `MAX_PDF_CONTENT_BYTES`), a web page
+at most a minute to fetch (`PAGE_DEADLINE_SECONDS`) and a minute to extract; 10 minutes
+stop only what no cap foresaw, such as a parser caught in a loop."""
+DEFAULT_READ_OUTPUT_MB = 100
+"""What reading one file may hand back, in MB: its documents' text and structure, some 2.1
+times the text's length. A PDF at its text cap (`MAX_FILE_BYTES`, 20 MB) gives some 45 MB,
+and a file's documents can never be more than the corpus holds (`MAX_CORPUS_BYTES`)."""
 DEFAULT_LOG_MAX_BYTES = 10 * 2**20
 MIN_LOG_MAX_BYTES = 64 * 2**10
 """The smallest log cap: twice the largest vote record (its texts cut, every character
@@ -110,6 +130,12 @@ class Settings(BaseSettings):
     """The embedding model a build uses: a bundled name, a model name or a local path."""
     build_memory_mb: int = Field(DEFAULT_BUILD_MEMORY_MB, validation_alias=BUILD_MEMORY_ENV)
     """Address space, in MiB, of a build the app starts (`index.build_child`)."""
+    read_memory_mb: int = Field(DEFAULT_READ_MEMORY_MB, validation_alias=READ_MEMORY_ENV)
+    """Address space, in MiB, of the process that reads PDF, Word and web pages."""
+    read_seconds: int = Field(DEFAULT_READ_SECONDS, validation_alias=READ_SECONDS_ENV)
+    """Seconds one file (or web page) may take to be read."""
+    read_output_mb: int = Field(DEFAULT_READ_OUTPUT_MB, validation_alias=READ_OUTPUT_ENV)
+    """MB that reading one file may hand back to the build."""
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -121,6 +147,21 @@ class Settings(BaseSettings):
     @classmethod
     def _build_memory(cls, raw: object) -> int:
         return whole_number(BUILD_MEMORY_ENV, raw, MIN_BUILD_MEMORY_MB, "MiB")
+
+    @field_validator("read_memory_mb", mode="before")
+    @classmethod
+    def _read_memory(cls, raw: object) -> int:
+        return whole_number(READ_MEMORY_ENV, raw, MIN_READ_MEMORY_MB, "MiB")
+
+    @field_validator("read_seconds", mode="before")
+    @classmethod
+    def _read_seconds(cls, raw: object) -> int:
+        return whole_number(READ_SECONDS_ENV, raw, 1, "seconds")
+
+    @field_validator("read_output_mb", mode="before")
+    @classmethod
+    def _read_output(cls, raw: object) -> int:
+        return whole_number(READ_OUTPUT_ENV, raw, 1, "MB")
 
     @property
     def build_memory_bytes(self) -> int:
@@ -234,6 +275,23 @@ def stay_offline(model: str) -> None:
     imports it), so the web package calls this before it imports gradio."""
     if model in BUNDLED_MODELS:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+SINGLE_THREADED = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MALLOC_ARENA_MAX": "2",
+}
+"""For the reading process: its address-space limit counts every thread's stack and malloc
+arena, and numpy's BLAS starts a thread per core on import (on 64 cores, gigabytes of address
+space), while reading does no arithmetic and runs one thread."""
+
+
+def reading_environment() -> dict[str, str]:
+    """The environment of the reading process (`index.reading`): this one's, its libraries
+    single-threaded (`SINGLE_THREADED`)."""
+    return {**os.environ, **SINGLE_THREADED}
 
 
 def configured_model() -> str:

@@ -73,7 +73,23 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
         "eine Texterkennung (OCR) laufen lassen.",
     ),
     (
-        r"^(could not be read as PDF|a page's content is encoded)",
+        r"^a PDF stream .* decodes to more than",
+        "Die PDF enthält Daten, die entpackt viel zu groß werden (beschädigt oder absichtlich "
+        "so gebaut) – bitte neu als PDF exportieren.",
+    ),
+    (
+        r"^(reading needed more than|the reading process was stopped)",
+        "Die Datei brauchte beim Lesen zu viel Speicher und wurde ausgelassen – bitte neu "
+        "speichern oder in kleinere Dateien teilen.",
+    ),
+    (
+        r"^reading took longer than",
+        "Das Lesen der Datei dauerte zu lange und wurde abgebrochen – bitte neu speichern oder "
+        "in kleinere Dateien teilen.",
+    ),
+    (r"^reading it gave", _TOO_BIG),
+    (
+        r"^(could not be read as PDF|a page's content is encoded|a PDF stream .* is encoded)",
         "Die PDF ist beschädigt oder "
         "anders aufgebaut als üblich und konnte nicht gelesen werden – bitte neu als PDF "
         "exportieren.",

@@ -32,12 +32,15 @@ from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import (
     LITERALS_ASCII85_DECODE,
     LITERALS_ASCIIHEX_DECODE,
+    LITERALS_DCT_DECODE,
     LITERALS_FLATE_DECODE,
+    LITERALS_JBIG2_DECODE,
+    LITERALS_JPX_DECODE,
     LITERALS_LZW_DECODE,
     PDFStream,
     stream_value,
 )
-from pdfminer.psparser import literal_name
+from pdfminer.psparser import PSLiteral, literal_name
 from pdfplumber.page import Page, PDFPageAggregatorWithMarkedContent
 from pdfplumber.utils import extract_words
 from pdfplumber.utils.exceptions import PdfminerException
@@ -637,12 +640,19 @@ def _open(raw: bytes) -> pdfplumber.PDF:
     try:
         return pdfplumber.open(io.BytesIO(raw))
     except PdfminerException as error:
-        cause = error.args[0] if error.args else error
-        if isinstance(cause, PDFEncryptionError):
-            raise FileProblem(
-                "encrypted PDF (password-protected); save a copy without password"
-            ) from error
-        raise FileProblem(f"could not be read as PDF: {_reason(cause)}") from error
+        raise _problem(error) from error
+
+
+def _problem(error: PdfminerException) -> FileProblem:
+    """What pdfplumber's wrapper of an error stands for: a cap's own reason as it is (a
+    stream beyond `limits.MAX_PDF_STREAM_BYTES` is refused deep inside pdfminer), else the
+    file is damaged or encrypted."""
+    cause = error.args[0] if error.args else error
+    if isinstance(cause, FileProblem):
+        return cause
+    if isinstance(cause, PDFEncryptionError):
+        return FileProblem("encrypted PDF (password-protected); save a copy without password")
+    return FileProblem(f"could not be read as PDF: {_reason(cause)}")
 
 
 def _reason(error: object) -> str:
@@ -684,17 +694,21 @@ def _lzw_decoded(data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
-def _decoded_size(stream: PDFStream, limit: int) -> int:
-    """The length of a content stream once decoded, found without holding more than `limit`
-    bytes of it; `limit` or more means: over the cap.
+_PASSED_ON_FILTERS = {*LITERALS_DCT_DECODE, *LITERALS_JBIG2_DECODE, *LITERALS_JPX_DECODE}
+"""Image filters pdfminer hands on undecoded: their data does not grow."""
 
-    pdfminer's `PDFStream.decode` inflates a whole stream at once, so the stream is decoded
-    here first with bounded decoders (predictors only shorten data and are left out). A
-    stream pdfminer decoded already (a form drawn before) is measured as it is.
-    """
+
+def _bounded_data(stream: PDFStream, limit: int, what: str) -> bytes:
+    """`stream`'s data decoded with bounded decoders, cut once it reaches `limit` bytes:
+    a bomb is never inflated beyond `limit`. Predictors only shorten data and are left out,
+    so the length is that of the data pdfminer decodes, or more. A stream pdfminer decoded
+    already (a form drawn before) is returned as it is.
+
+    A filter that cannot be decoded within a limit (RunLength, CCITTFax, anything unknown)
+    refuses the file, naming the stream as `what`: pdfminer would decode it whole."""
     raw = stream.get_rawdata()
     if raw is None:
-        return len(stream.get_data())
+        return stream.get_data()
     data = (
         stream.decipher(stream.objid, stream.genno, raw, stream.attrs) if stream.decipher else raw
     )
@@ -705,14 +719,54 @@ def _decoded_size(stream: PDFStream, limit: int) -> int:
             data = _lzw_decoded(data, limit)
         elif name in _SHRINKING_FILTERS:
             data = _SHRINKING_FILTERS[name](data)
-        else:
+        elif name not in _PASSED_ON_FILTERS:
             raise FileProblem(
-                f"a page's content is encoded with /{literal_name(name)}, which is not read "
+                f"{what} is encoded with /{literal_name(name)}, which is not read "
                 "(only Flate, LZW, ASCII85 and ASCIIHex can be decoded within the caps)"
             )
         if len(data) >= limit:
-            return limit
-    return len(data)
+            break
+    return data
+
+
+_PDFMINER_DECODE = PDFStream.decode
+
+
+def _stream_name(stream: PDFStream) -> str:
+    """How a refusal names a stream: "a PDF stream (object 6)", with its /Type where it
+    states one ("a PDF stream (/ObjStm)")."""
+    kind = stream.get("Type")
+    parts = [f"object {stream.objid}" if stream.objid is not None else "", _literal(kind)]
+    named = ", ".join(part for part in parts if part)
+    return f"a PDF stream ({named})" if named else "a PDF stream"
+
+
+def _literal(value: object) -> str:
+    return f"/{literal_name(value)}" if isinstance(value, PSLiteral) else ""
+
+
+def _decode_within_cap(stream: PDFStream) -> None:
+    """`PDFStream.decode`, replaced by this for every stream pdfminer decodes: pdfminer
+    inflates a stream whole wherever it needs one (a font's character map or program, an
+    object stream, a page's content), so the stream is measured with bounded decoders first
+    and refused beyond `limits.MAX_PDF_STREAM_BYTES`, then decoded by pdfminer."""
+    cap = limits.MAX_PDF_STREAM_BYTES
+    name = _stream_name(stream)
+    if len(_bounded_data(stream, cap + 1, name)) > cap:
+        raise FileProblem(
+            f"{name} decodes to more than {cap:,} bytes (index.limits.MAX_PDF_STREAM_BYTES): "
+            "a decompression bomb, or a whole font embedded; export the PDF again"
+        )
+    _PDFMINER_DECODE(stream)
+
+
+PDFStream.decode = _decode_within_cap  # type: ignore[method-assign]
+
+
+def _decoded_size(stream: PDFStream, limit: int) -> int:
+    """The length of a page's content stream once decoded, found without holding more than
+    `limit` bytes of it; `limit` or more means: over the cap."""
+    return min(limit, len(_bounded_data(stream, limit, "a page's content")))
 
 
 @dataclass(slots=True)
@@ -870,7 +924,8 @@ def pdf_text(raw: bytes) -> Extracted:
     Refused with `FileProblem`: not a PDF or damaged, encrypted, more than `limits.MAX_PDF_PAGES`
     pages, a page beyond `limits.MAX_PDF_PAGE_CONTENT_BYTES`, `limits.MAX_PDF_PAGE_CHARS` or
     `limits.MAX_PDF_PAGE_GRAPHICS`, more content than `limits.MAX_PDF_CONTENT_BYTES` or more
-    text than `limits.MAX_FILE_BYTES`, or no text layer at all (a scan). The PDF is not
+    text than `limits.MAX_FILE_BYTES`, a stream beyond `limits.MAX_PDF_STREAM_BYTES`, or no
+    text layer at all (a scan). The PDF is not
     closed: `PDF.close` walks every page of the page tree, however many it has, and there is
     nothing else to release (the file is in memory).
     """
@@ -879,8 +934,7 @@ def pdf_text(raw: bytes) -> Extracted:
         pages = _read_pages(pdf)
         title = real_title(pdf.metadata.get("Title"))
     except PdfminerException as error:
-        cause = error.args[0] if error.args else error
-        raise FileProblem(f"could not be read as PDF: {_reason(cause)}") from error
+        raise _problem(error) from error
     if not any(page.rows for page in pages):
         raise FileProblem(_NO_TEXT)
     return build_text(_lines(pages), title)

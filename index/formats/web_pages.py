@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import IntEnum
@@ -625,7 +625,7 @@ URL_LIST = "urls.txt"
 """The name of the file (in any directory of the corpus) that lists web pages to index."""
 
 
-def _web_document(page: FetchedPage) -> Document:
+def web_document(page: FetchedPage) -> Document:
     """A fetched page as a document: its main text, cited with its address and linked to
     the address it was finally served from. Its hash is that of the text, so a page whose
     ads or timestamps changed keeps its vectors."""
@@ -635,8 +635,11 @@ def _web_document(page: FetchedPage) -> Document:
     return document(page.url, extracted, content_hash(text), page.final_url, page.url)
 
 
-def load_url_list(raw: bytes, rel: str, room: int) -> Loaded:
-    """The web pages listed in `rel`, fetched now, at most `room` bytes in all; a page that
+def load_url_list(
+    raw: bytes, rel: str, room: int, extract: Callable[[FetchedPage], Document]
+) -> Loaded:
+    """The web pages listed in `rel`, fetched now, at most `room` bytes in all, each made a
+    document by `extract` (`index.corpus` extracts in the reading process); a page that
     cannot be fetched or read is skipped with its line and the reason."""
     entries, problems = url_list(decode(raw))
     skipped = [Skipped(rel, problem.reason, problem.line) for problem in problems]
@@ -650,7 +653,7 @@ def load_url_list(raw: bytes, rel: str, room: int) -> Loaded:
                     raise FileProblem(corpus_full(entry.url))
                 page = fetcher.fetch(entry.url, max_bytes=left)
                 fetched += len(page.body)
-                documents.append(_web_document(page))
+                documents.append(extract(page))
             except FileProblem as problem:
                 skipped.append(Skipped(rel, f"{entry.url}: {problem.reason}", entry.line))
     return documents, skipped

@@ -16,6 +16,9 @@ VARIABLES = {
     "FAQBOT_INDEX_DIR": ("index_dir", Path(".faqbot/index"), "/srv/index", Path("/srv/index")),
     "FAQBOT_MODEL": ("model", DEFAULT_MODEL, USE_MODEL, USE_MODEL),
     "FAQBOT_BUILD_MEMORY_MB": ("build_memory_mb", 4096, "512", 512),
+    "FAQBOT_READ_MEMORY_MB": ("read_memory_mb", 2048, "1500", 1500),
+    "FAQBOT_READ_SECONDS": ("read_seconds", 600, "60", 60),
+    "FAQBOT_READ_OUTPUT_MB": ("read_output_mb", 100, "20", 20),
     "FAQBOT_LOG_DIR": ("log_dir", Path(".faqbot/logs"), "/var/log/faqbot", Path("/var/log/faqbot")),
     "FAQBOT_LOG_MAX_BYTES": ("log_max_bytes", 10 * 2**20, "1048576", 2**20),
     "FAQBOT_ADMIN_PASSWORD": ("admin_password", None, "x" * 16, "x" * 16),
@@ -42,6 +45,10 @@ VARIABLES = {
 REFUSED = [
     ("FAQBOT_BUILD_MEMORY_MB", "255", "must be at least 256 MiB"),
     ("FAQBOT_BUILD_MEMORY_MB", "4 GB", "must be a number of MiB"),
+    ("FAQBOT_READ_MEMORY_MB", "512", "must be at least 1024 MiB"),
+    ("FAQBOT_READ_SECONDS", "0", "must be at least 1 seconds"),
+    ("FAQBOT_READ_SECONDS", "10 min", "must be a number of seconds"),
+    ("FAQBOT_READ_OUTPUT_MB", "0", "must be at least 1 MB"),
     ("FAQBOT_LOG_MAX_BYTES", "10", "must be at least 65536 bytes"),
     ("FAQBOT_LOG_MAX_BYTES", "10MB", "must be a number of bytes"),
     ("FAQBOT_ADMIN_PASSWORD", "kurz", "must have at least 16 characters"),
@@ -119,8 +126,17 @@ def test_settings_are_frozen_derive_bytes_and_keep_the_password_out_of_their_rep
         settings.model = USE_MODEL  # type: ignore[misc]
 
 
+INDEX_VARIABLES = {
+    "FAQBOT_BUILD_MEMORY_MB",
+    "FAQBOT_READ_MEMORY_MB",
+    "FAQBOT_READ_SECONDS",
+    "FAQBOT_READ_OUTPUT_MB",
+}
+"""What a build reads: refused for a library caller too."""
+
+
 @pytest.mark.parametrize(
-    ("variable", "raw"), [(v, raw) for v, raw, _ in REFUSED if v != "FAQBOT_BUILD_MEMORY_MB"]
+    ("variable", "raw"), [(v, raw) for v, raw, _ in REFUSED if v not in INDEX_VARIABLES]
 )
 def test_a_library_caller_is_not_refused_for_a_server_variable(monkeypatch, variable, raw):
     """`python -m index`, `bot.answer` read `Settings`: a bad port stops only the server."""

@@ -77,6 +77,21 @@ def test_every_reason_the_index_gives_has_its_german_sentence(bad_files):
         ("… and 1,234 more problems of this file not listed",
          "… und 1.234 weitere Hinweise zu dieser Datei."),
         ("https://intranet/x: HTTP 404 Not Found", "Webseite aus der Liste"),
+        ("a PDF stream (object 6) decodes to more than 4,000,000 bytes "
+         "(index.limits.MAX_PDF_STREAM_BYTES): a decompression bomb, or a whole font embedded; "
+         "export the PDF again", "entpackt viel zu groß"),
+        ("a PDF stream (object 7) is encoded with /CCITTFaxDecode, which is not read (only "
+         "Flate, LZW, ASCII85 and ASCIIHex can be decoded within the caps)",
+         "Die PDF ist beschädigt"),
+        ("reading needed more than 2,048 MiB of memory ($FAQBOT_READ_MEMORY_MB)",
+         "zu viel Speicher"),
+        ("the reading process was stopped by SIGSEGV, most likely for lack of memory: it may use "
+         "2,048 MiB of memory ($FAQBOT_READ_MEMORY_MB)", "zu viel Speicher"),
+        ("reading took longer than 600 s ($FAQBOT_READ_SECONDS)", "dauerte zu lange"),
+        ("reading it gave 130.2 MB of documents, more than the 100 MB allowed "
+         "($FAQBOT_READ_OUTPUT_MB); split the file", "zu umfangreich"),
+        ("https://intranet/x: reading took longer than 600 s ($FAQBOT_READ_SECONDS)",
+         "Webseite aus der Liste"),
         ("something nobody foresaw", "Die Datei konnte nicht gelesen werden."),
     ],
 )  # fmt: skip
