@@ -60,8 +60,9 @@ DEFAULT_WORKER_CONNECTIONS = 8192
 """Connections per nginx worker (one worker per core), visitors' and replicas' together: a
 proxied request holds two. 1,024 were exhausted by one client holding 1,100 unfinished
 requests; 8,192 hold several such clients, each let go after the request timeout, beside
-some 3,000 visitors with an answer under way at once. An idle connection costs nginx
-about a kilobyte."""
+some 3,000 visitors with an answer under way at once. A connection with a request being
+read costs nginx about 10 KB (1,100 held: 10.6 MB more in its workers), so a full worker
+takes some 80 MB."""
 RESTART_PAUSE_SECONDS = 5.0
 """A replica that exits is started again after this pause, so a replica that cannot start
 (a broken index, a port in use) does not spin."""

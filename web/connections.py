@@ -20,7 +20,8 @@ limits (`ConnectionLimits`, from `ServerSettings`):
   reserve, which stays free for the index, the logs and a build's pipes, and less room for
   the connections accepted but not yet refused (`ACCEPTING_FILES`).
 A connection beyond a limit gets a 429 (its address) or 503 (the server) and is closed at
-once, before anything reads from it. What is dropped is logged, summed up once a minute.
+once, before anything reads from it (a client that has already sent its request may see
+a reset instead). What is dropped is logged, summed up once a minute.
 """
 
 import asyncio
