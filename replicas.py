@@ -1,6 +1,7 @@
 """Run N replicas of the app behind nginx on this machine: `make serve REPLICAS=N`.
 
     python replicas.py [--replicas N] [--port 8080] [--first-port 7861] [--rate R] [--burst B]
+                       [--worker-connections C]
     python replicas.py --print-nginx-config [--replicas N] …
 
 Each replica is `python app.py` on 127.0.0.1 and its own port, over the same index
@@ -9,11 +10,13 @@ directory, which it only reads: a new version, built by `/admin` of any replica 
 Replicas never build; without an index this refuses to start and says how to build one.
 nginx (`deploy/nginx.conf.template`, rendered into the run directory `.faqbot/serve`)
 balances them: the chat sticks to one replica per client address, the REST API goes to
-the least busy one, questions are rate-limited per client. The replicas' logs go into one
-file, `replicas.log`, each line whole and marked with its replica; it and nginx's logs are
-rotated at `$FAQBOT_LOG_MAX_BYTES` (3 older files kept); feedback logs are shared
-files written under a lock (`web.feedback`). A replica that exits is started again; Ctrl-C
-stops everything.
+the least busy one, questions are rate-limited per client, connections are limited per
+client (`$FAQBOT_CONNECTIONS_PER_CLIENT`) and unfinished requests closed after
+`$FAQBOT_REQUEST_TIMEOUT_SECONDS`: the limits a replica applies when it is alone. The
+replicas' logs go into one file, `replicas.log`, each line whole and marked with its
+replica; it and nginx's logs are rotated at `$FAQBOT_LOG_MAX_BYTES` (3 older files
+kept); feedback logs are shared files written under a lock (`web.feedback`). A replica
+that exits is started again; Ctrl-C stops everything.
 """
 
 import argparse
@@ -36,7 +39,13 @@ from pathlib import Path
 from typing import IO
 
 from index import index_exists
-from index.settings import DEFAULT_LOG_MAX_BYTES, ServerSettings, SettingsError
+from index.settings import (
+    DEFAULT_CONNECTIONS_PER_CLIENT,
+    DEFAULT_LOG_MAX_BYTES,
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
+    ServerSettings,
+    SettingsError,
+)
 
 REPO = Path(__file__).resolve().parent
 TEMPLATE = REPO / "deploy" / "nginx.conf.template"
@@ -47,6 +56,13 @@ question (some 10 s with the default model; a large index takes longer)."""
 NGINX_LOGS = ("nginx-access.log", "nginx-error.log")
 """nginx's logs in the run directory, rotated by this script (nginx cannot rotate them)."""
 LOG_BACKUPS = 3
+DEFAULT_WORKER_CONNECTIONS = 8192
+"""Connections per nginx worker (one worker per core), visitors' and replicas' together: a
+proxied request holds two. 1,024 were exhausted by one client holding 1,100 unfinished
+requests; 8,192 hold several such clients, each let go after the request timeout, beside
+some 3,000 visitors with an answer under way at once. A connection with a request being
+read costs nginx about 10 KB (1,100 held: 10.6 MB more in its workers), so a full worker
+takes some 80 MB."""
 RESTART_PAUSE_SECONDS = 5.0
 """A replica that exits is started again after this pause, so a replica that cannot start
 (a broken index, a port in use) does not spin."""
@@ -66,6 +82,11 @@ class Layout:
     rate: int
     """Questions per second and client address (nginx `limit_req`)."""
     burst: int
+    connections_per_client: int = DEFAULT_CONNECTIONS_PER_CLIENT
+    """Connections at once per client address (nginx `limit_conn`)."""
+    request_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    """How long a request's header may take, and its body pause (nginx `client_*_timeout`)."""
+    worker_connections: int = DEFAULT_WORKER_CONNECTIONS
 
     @property
     def ports(self) -> list[int]:
@@ -83,6 +104,10 @@ def nginx_config(layout: Layout, prefix: Path, template: str) -> str:
         "servers": "\n".join(servers),
         "rate": str(layout.rate),
         "burst": str(layout.burst),
+        "connections_per_client": str(layout.connections_per_client),
+        "request_timeout": str(round(layout.request_seconds * 1000)),
+        "worker_connections": str(layout.worker_connections),
+        "worker_files": str(2 * layout.worker_connections),
     }
     rendered = template
     for name, value in values.items():
@@ -279,10 +304,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--first-port", type=int, default=7861, help="replica 1's port")
     parser.add_argument("--rate", type=int, default=5, help="questions/s per client (default 5)")
     parser.add_argument("--burst", type=int, default=20, help="questions at once (default 20)")
+    parser.add_argument(
+        "--worker-connections", type=int, default=DEFAULT_WORKER_CONNECTIONS,
+        help=f"nginx's connections per worker (default {DEFAULT_WORKER_CONNECTIONS})",
+    )  # fmt: skip
     parser.add_argument("--print-nginx-config", action="store_true", help="print it and stop")
     arguments = parser.parse_args(argv)
     if not 1 <= arguments.replicas <= 64:
         parser.error("--replicas must be between 1 and 64")
+    if arguments.worker_connections < 512:
+        parser.error("--worker-connections must be at least 512")
     return arguments
 
 
@@ -328,18 +359,22 @@ def serve(layout: Layout, run_dir: Path, settings: ServerSettings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
-    layout = Layout(
-        arguments.replicas,
-        f"{arguments.host}:{arguments.port}",
-        arguments.first_port,
-        arguments.rate,
-        arguments.burst,
-    )
     try:
+        settings = ServerSettings()
+        layout = Layout(
+            arguments.replicas,
+            f"{arguments.host}:{arguments.port}",
+            arguments.first_port,
+            arguments.rate,
+            arguments.burst,
+            settings.connections_per_client,
+            settings.request_timeout_seconds,
+            arguments.worker_connections,
+        )
         if arguments.print_nginx_config:
             print(nginx_config(layout, RUN_DIR.resolve(), TEMPLATE.read_text()), end="")
             return
-        serve(layout, RUN_DIR, ServerSettings())
+        serve(layout, RUN_DIR, settings)
     except (ServeError, SettingsError) as error:
         raise SystemExit(f"error: {error}") from None
 

@@ -3,6 +3,7 @@ its own page does: for tests and the load benchmark."""
 
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +48,11 @@ class Served:
 
 
 @contextmanager
-def serve_app(env: dict[str, str], timeout: float = 120) -> Iterator[Served]:
-    """The app on 127.0.0.1 and a free port, with `env` added; stopped on exit."""
+def serve_app(
+    env: dict[str, str], timeout: float = 120, open_files: int | None = None
+) -> Iterator[Served]:
+    """The app on 127.0.0.1 and a free port, with `env` added; stopped on exit. `open_files`:
+    the most files it may open (soft and hard RLIMIT_NOFILE), as a service is limited."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -66,6 +71,7 @@ def serve_app(env: dict[str, str], timeout: float = 120) -> Iterator[Served]:
                 cwd=REPO,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                preexec_fn=None if open_files is None else partial(_limit_files, open_files),
             )
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -74,6 +80,10 @@ def serve_app(env: dict[str, str], timeout: float = 120) -> Iterator[Served]:
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def _wait_until_served(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:

@@ -44,6 +44,9 @@ SERVER_PORT_ENV = "GRADIO_SERVER_PORT"
 HANDOVER_ENV = "FAQBOT_HANDOVER"
 UPLOAD_MAX_MB_ENV = "FAQBOT_UPLOAD_MAX_MB"
 UPLOAD_MAX_FILES_ENV = "FAQBOT_UPLOAD_MAX_FILES"
+CONNECTIONS_PER_CLIENT_ENV = "FAQBOT_CONNECTIONS_PER_CLIENT"
+REQUEST_TIMEOUT_ENV = "FAQBOT_REQUEST_TIMEOUT_SECONDS"
+RESERVED_FILES_ENV = "FAQBOT_RESERVED_FILES"
 MAX_HANDOVER_CHARS = 300
 """A line, not a page: it follows every decline."""
 TITLE_ENV = "FAQBOT_TITLE"
@@ -90,6 +93,27 @@ MAX_UPLOAD_FILES = 100
 DEFAULT_FOLLOW_SECONDS = 2.0
 """How often the app looks whether the index link names a new version (built by `/admin`
 of any replica or by `python -m index build`): a readlink, nothing more, so often is cheap."""
+DEFAULT_CONNECTIONS_PER_CLIENT = 32
+"""Connections one client address may hold at once, at the app (`web.connections`) or at
+nginx in front (`limit_conn`). A browser opens at most 6 to a server over HTTP/1.1 (the
+chat's event stream among them); 32 leaves room for five browsers behind one address (a
+small office's NAT), while one client alone can hold only a few percent of the app's
+connections instead of all of them."""
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 10.0
+"""How long a request's header may take to arrive, and the longest pause in its body,
+before the connection is closed (the app; nginx's `client_header_timeout` and
+`client_body_timeout`). A browser sends its header in one packet and a 64 KiB question body
+in well under a second, even over a slow mobile link; a client that trickles a header
+line every few seconds to hold the connection lets go of it after 10 s (nginx's default:
+60 s)."""
+DEFAULT_RESERVED_FILES = 128
+"""File descriptors the app keeps free of connections, for what it opens besides: the
+index's files when a new version loads, the logs, a build child's pipes, Gradio's static
+files. An idle app holds 21 (measured). With a service's usual limit of 1,024 open files,
+512 remain for connections (`web.connections` also keeps 384 for connections being
+accepted)."""
+MIN_RESERVED_FILES = 64
+"""Fewer could not even hold an idle app's 21 and a version being loaded."""
 
 
 class SettingsError(ValueError):
@@ -194,6 +218,16 @@ class ServerSettings(Settings):
     """The largest document an operator may upload on the operators' page, in MB."""
     upload_max_files: int = Field(DEFAULT_UPLOAD_MAX_FILES, validation_alias=UPLOAD_MAX_FILES_ENV)
     """Documents per upload."""
+    connections_per_client: int = Field(
+        DEFAULT_CONNECTIONS_PER_CLIENT, validation_alias=CONNECTIONS_PER_CLIENT_ENV
+    )
+    """Connections one client address may hold at once (trusted proxies are exempt)."""
+    request_timeout_seconds: float = Field(
+        DEFAULT_REQUEST_TIMEOUT_SECONDS, validation_alias=REQUEST_TIMEOUT_ENV
+    )
+    """The longest a request's header may take to arrive, and the longest pause in its body."""
+    reserved_files: int = Field(DEFAULT_RESERVED_FILES, validation_alias=RESERVED_FILES_ENV)
+    """File descriptors kept free of connections, for the index, logs and builds."""
     server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
     server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
 
@@ -207,6 +241,16 @@ class ServerSettings(Settings):
     def _upload_max_mb(cls, raw: object) -> int:
         return _at_most(UPLOAD_MAX_MB_ENV, whole_number(UPLOAD_MAX_MB_ENV, raw, 1, "MB"),
                         DEFAULT_UPLOAD_MAX_MB, "MB")  # fmt: skip
+
+    @field_validator("connections_per_client", mode="before")
+    @classmethod
+    def _connections_per_client(cls, raw: object) -> int:
+        return whole_number(CONNECTIONS_PER_CLIENT_ENV, raw, 1, "connections")
+
+    @field_validator("reserved_files", mode="before")
+    @classmethod
+    def _reserved_files(cls, raw: object) -> int:
+        return whole_number(RESERVED_FILES_ENV, raw, MIN_RESERVED_FILES, "files")
 
     @field_validator("upload_max_files", mode="before")
     @classmethod
@@ -244,17 +288,19 @@ class ServerSettings(Settings):
             )
         return line
 
-    @field_validator("follow_seconds", mode="before")
+    @field_validator("follow_seconds", "request_timeout_seconds", mode="before")
     @classmethod
-    def _positive_seconds(cls, raw: object) -> float:
+    def _positive_seconds(cls, raw: object, info: ValidationInfo) -> float:
         try:
             seconds = float(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             seconds = math.nan
         if not 0 < seconds < math.inf:
-            raise ValueError(
-                f"${FOLLOW_SECONDS_ENV} must be a positive number of seconds, got {raw}"
-            )
+            variable = {
+                "follow_seconds": FOLLOW_SECONDS_ENV,
+                "request_timeout_seconds": REQUEST_TIMEOUT_ENV,
+            }[info.field_name]
+            raise ValueError(f"${variable} must be a positive number of seconds, got {raw}")
         return seconds
 
     @field_validator("server_port", mode="before")

@@ -25,6 +25,7 @@ from bench.replicas import Askers, free_ports, replicas_behind_nginx
 from bench.serve import chat_turn
 from bot.pipeline import WARM_UP_QUESTION
 from conftest import REPO, write_file
+from held_connections import HELD, VISITORS, visit_while_held
 from index import build, load_index
 from replicas import (
     TEMPLATE,
@@ -211,12 +212,19 @@ def test_warming_up_is_not_counted_as_an_answer(
 
 
 def test_the_nginx_configuration_names_every_replica_and_fills_every_placeholder(tmp_path):
-    layout = Layout(replicas=3, listen="127.0.0.1:9000", first_port=9101, rate=7, burst=11)
+    layout = Layout(
+        replicas=3, listen="127.0.0.1:9000", first_port=9101, rate=7, burst=11,
+        connections_per_client=5, request_seconds=2.5, worker_connections=4096,
+    )  # fmt: skip
     rendered = nginx_config(layout, tmp_path, TEMPLATE.read_text())
     assert "{{" not in rendered and "listen 127.0.0.1:9000;" in rendered
     for port in (9101, 9102, 9103):
         assert rendered.count(f"server 127.0.0.1:{port} ") == 2  # chat and API upstreams
     assert "rate=7r/s" in rendered and "burst=11" in rendered
+    assert "limit_conn connections 5;" in rendered
+    assert "client_header_timeout 2500ms;" in rendered
+    assert "client_body_timeout 2500ms;" in rendered
+    assert "worker_connections 4096;" in rendered and "worker_rlimit_nofile 8192;" in rendered
     assert f"pid {tmp_path}/nginx.pid;" in rendered
     with pytest.raises(ServeError, match="does not fill"):
         nginx_config(layout, tmp_path, "listen {{nowhere}};")
@@ -353,6 +361,25 @@ def test_nginx_limits_questions_streams_and_source_pages_per_client(
             client.request(method, f"{nginx_before_echoes}{path}").status_code for _ in range(10)
         ]
     assert asked[:3] == [200, 200, 200] and asked.count(429) >= 5
+
+
+@NEEDS_NGINX
+@pytest.mark.model
+def test_twenty_visitors_are_served_through_nginx_while_one_client_holds_1100_connections(
+    seed_index, tmp_path
+):
+    """Before: 1,100 unfinished requests took nginx's 1,024 worker connections ("1024
+    worker_connections are not enough"), and every other client failed for about 55 s."""
+    environment = {
+        **os.environ, "FAQBOT_INDEX_DIR": str(seed_index), "FAQBOT_DATA_DIR": str(REPO / "data"),
+        "FAQBOT_LOG_DIR": str(tmp_path / "logs"), "HF_HUB_OFFLINE": "1",
+    }  # fmt: skip
+    first = free_ports(2)
+    with replicas_behind_nginx(tmp_path, environment, 1, first) as url:
+        holder, visitors = visit_while_held(url, first)
+    assert visitors.errors == []
+    assert holder.opened >= HELD and holder.closed_by_server > 0
+    assert visitors.answers >= VISITORS and visitors.health_checks >= VISITORS
 
 
 # ---------------------------------------------------------------- 3 replicas under load

@@ -34,6 +34,7 @@ from web.admin_page import ADMIN_CSS, ADMIN_HEAD, AdminHandlers, admin_app, oper
 from web.api import API_DOCUMENTATION, API_PREFIX, install_api
 from web.chat_page import CSS, ChatHandlers, chat_app
 from web.chat_script import CHAT_SCRIPT
+from web.connections import BACKLOG, ConnectionLimits, bounded_protocol, open_file_limit
 from web.feedback import FeedbackLog
 from web.german_locale import TRANSLATIONS, GermanPage
 from web.gradio_guard import QueueGuard
@@ -127,6 +128,7 @@ def main(settings: ServerSettings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
         settings = settings or ServerSettings()
+        limits = ConnectionLimits.of(settings, open_file_limit())
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
     service = BotService(settings=BotSettings(handover=settings.handover), config=settings)
@@ -143,9 +145,12 @@ def main(settings: ServerSettings | None = None) -> None:
     log.info("serving http://%s:%d/", host, port)
     started = time.perf_counter()
     # Forwarding headers are the server's own business (`web.proxies`): uvicorn's reading
-    # of them would run first and hide which peer sent them.
+    # of them would run first and hide which peer sent them. Connections are bounded and
+    # unfinished requests timed out (`web.connections`); no route is a WebSocket, so none is
+    # upgraded to one (an upgraded connection would leave the bounded protocol's count).
     uvicorn.run(
         server, host=host, port=port, log_level="warning", proxy_headers=False,
+        http=bounded_protocol(limits), ws="none", backlog=BACKLOG,
         timeout_graceful_shutdown=5,  # open event streams must not keep a stopping app alive
     )  # fmt: skip
     log.info("stopped after %.0f s", time.perf_counter() - started)

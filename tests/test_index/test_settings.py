@@ -38,6 +38,9 @@ VARIABLES = {
     ),
     "FAQBOT_UPLOAD_MAX_MB": ("upload_max_mb", 20, "5", 5),
     "FAQBOT_UPLOAD_MAX_FILES": ("upload_max_files", 10, "3", 3),
+    "FAQBOT_CONNECTIONS_PER_CLIENT": ("connections_per_client", 32, "64", 64),
+    "FAQBOT_REQUEST_TIMEOUT_SECONDS": ("request_timeout_seconds", 10.0, "30", 30.0),
+    "FAQBOT_RESERVED_FILES": ("reserved_files", 128, "256", 256),
     "GRADIO_SERVER_NAME": ("server_name", "127.0.0.1", "0.0.0.0", "0.0.0.0"),
     "GRADIO_SERVER_PORT": ("server_port", 7860, "8080", 8080),
 }
@@ -62,6 +65,9 @@ REFUSED = [
     ("FAQBOT_UPLOAD_MAX_MB", "0", "must be at least 1 MB"),
     ("FAQBOT_UPLOAD_MAX_FILES", "101", "must be at most 100 files"),
     ("FAQBOT_UPLOAD_MAX_FILES", "viele", "must be a number of files"),
+    ("FAQBOT_CONNECTIONS_PER_CLIENT", "0", "must be at least 1 connections"),
+    ("FAQBOT_REQUEST_TIMEOUT_SECONDS", "0", "must be a positive number of seconds"),
+    ("FAQBOT_RESERVED_FILES", "20", "must be at least 64 files"),
     ("GRADIO_SERVER_PORT", "70000", "must be a port number"),
     ("GRADIO_SERVER_PORT", "http", "must be a port number"),
 ]
