@@ -8,13 +8,11 @@ a deterministic fake, and only a few tests load the real model.
 
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 
 from index.errors import ModelLoadError
-from index.model_thread import MODEL_THREAD, ModelThread
 from index.settings import DEFAULT_MODEL, USE_MODEL, stay_offline
 
 
@@ -47,18 +45,12 @@ class SentenceTransformerEmbedder:
 
     The model is loaded and run once at construction, so that tokenizers and weights that
     load lazily are ready before the first question, and no two threads race to load them.
-    Loading and every embedding run on the process's one model thread
-    (`index.model_thread`), whichever thread asks: the engines' OpenMP then keeps one pool
-    of threads, and a server's worker threads embed as fast as a program's main thread.
     """
 
-    def __init__(
-        self, name: str = DEFAULT_MODEL, batch_size: int = 64, thread: ModelThread = MODEL_THREAD
-    ) -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
         self.name = name
         self.batch_size = batch_size
-        self._thread = thread
-        self._model = thread.run(partial(_load_sentence_transformer, name))
+        self._model = _load_sentence_transformer(name)
         self.dimension = int(self._model.get_embedding_dimension())
         self.warm_up()
 
@@ -71,15 +63,12 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encode = self._model.encode_query if role is Role.QUERY else self._model.encode_document
-        vectors = self._thread.run(
-            partial(
-                encode,
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
+        vectors = encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

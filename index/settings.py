@@ -44,6 +44,7 @@ UPLOAD_MAX_FILES_ENV = "FAQBOT_UPLOAD_MAX_FILES"
 MAX_HANDOVER_CHARS = 300
 """A line, not a page: it follows every decline."""
 TITLE_ENV = "FAQBOT_TITLE"
+WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 MAX_TITLE_CHARS = 60
 """A heading longer than this wraps to several lines on a phone."""
 
@@ -234,6 +235,26 @@ def stay_offline(model: str) -> None:
     imports it), so the web package calls this before it imports gradio."""
     if model in BUNDLED_MODELS:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def openmp_threads_sleep() -> None:
+    """Let the OpenMP threads of the e5 engine, torch and FAISS sleep between parallel
+    regions instead of spinning, unless the environment says otherwise
+    ($OMP_WAIT_POLICY=active spins). Each runtime reads it once, when its library loads, so
+    this runs when this module is first imported (`index/__init__.py` imports it first);
+    processes started later inherit it.
+
+    libgomp spins 300,000 pauses before it sleeps, but only while the process holds no
+    more of its threads than cores, and it keeps a pool for each calling thread: a
+    program's main thread spun, a server's worker threads slept. Spinning is fast only on
+    idle cores (2 cores here: 10-12 ms against 22-30 ms a question); when anything else
+    runs, another replica included, spinning threads wait for each other (an answer
+    in-process took 170-1,500 ms on the busy machine). Sleeping, every thread answers
+    alike, and the REST API as fast as in-process (`make bench`, section replicas)."""
+    os.environ.setdefault(WAIT_POLICY_ENV, "passive")
+
+
+openmp_threads_sleep()
 
 
 def configured_model() -> str:
