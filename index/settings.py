@@ -45,6 +45,13 @@ MAX_HANDOVER_CHARS = 300
 """A line, not a page: it follows every decline."""
 TITLE_ENV = "FAQBOT_TITLE"
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+SPIN_COUNT_ENV = "GOMP_SPINCOUNT"
+OPENMP_SPIN_COUNT = 1000
+"""Pauses an OpenMP thread spins before it sleeps (about 50 µs here): the gap between two
+of the e5 engine's ~200 parallel regions a question is shorter, so a question embeds as
+if spinning for ever (2 cores, idle: 11-12 ms from any thread; sleeping at once, 21-27
+ms), while a thread whose partner waits for a core gives it up soon (busy machine: 43-57
+ms a question, against 100-500 ms spinning libgomp's default 300,000)."""
 MAX_TITLE_CHARS = 60
 """A heading longer than this wraps to several lines on a phone."""
 
@@ -237,24 +244,26 @@ def stay_offline(model: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def openmp_threads_sleep() -> None:
-    """Let the OpenMP threads of the e5 engine, torch and FAISS sleep between parallel
-    regions instead of spinning, unless the environment says otherwise
-    ($OMP_WAIT_POLICY=active spins). Each runtime reads it once, when its library loads, so
-    this runs when this module is first imported (`index/__init__.py` imports it first);
-    processes started later inherit it.
+def bound_openmp_spinning() -> None:
+    """Let the OpenMP threads of the e5 engine, torch and FAISS spin `OPENMP_SPIN_COUNT`
+    pauses between parallel regions, then sleep, unless the environment sets either
+    variable itself. Each runtime reads them once, when its library loads, so this runs
+    when this module is first imported (`index/__init__.py` imports it first); processes
+    started later inherit them.
 
-    libgomp spins 300,000 pauses before it sleeps, but only while the process holds no
-    more of its threads than cores, and it keeps a pool for each calling thread: a
-    program's main thread spun, a server's worker threads slept. Spinning is fast only on
-    idle cores (2 cores here: 10-12 ms against 22-30 ms a question); when anything else
-    runs, another replica included, spinning threads wait for each other (an answer
-    in-process took 170-1,500 ms on the busy machine). Sleeping, every thread answers
-    alike, and the REST API as fast as in-process (`make bench`, section replicas)."""
-    os.environ.setdefault(WAIT_POLICY_ENV, "passive")
+    libgomp's default spins 300,000 pauses, but only while the process holds no more of
+    its threads than cores, and 100 otherwise; it keeps a pool for each calling thread.
+    So a program's main thread spun, a server's worker threads slept after 100 (2 cores:
+    a question embedded in 10-12 ms in-process, 22-30 ms in the REST API), and whenever
+    anything else ran, another replica included, the long spins waited for each other (an
+    answer in-process took 170-1,500 ms on the busy machine). With policy "active" the
+    spin count given holds for both."""
+    if WAIT_POLICY_ENV not in os.environ and SPIN_COUNT_ENV not in os.environ:
+        os.environ[WAIT_POLICY_ENV] = "active"
+        os.environ[SPIN_COUNT_ENV] = str(OPENMP_SPIN_COUNT)
 
 
-openmp_threads_sleep()
+bound_openmp_spinning()
 
 
 def configured_model() -> str:
