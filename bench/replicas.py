@@ -3,7 +3,7 @@
     python -m bench.replicas [--clients 20] [--seconds 30]
 
 Measures, in one run over the seed index (default model): requests per second and p50/p95
-of `POST /api/answer` through nginx with 1 and with 3 replicas (`replicas.py`), and the
+of `POST /api/answer` through nginx with 1 and with 2 replicas (`replicas.py`), and the
 latency of `POST /api/answer` on one replica without nginx against `BotService.answer`
 in-process. The test of replicas (`tests/test_replicas.py`) drives the same pieces.
 """
@@ -198,7 +198,7 @@ def api_against_in_process(
 
 
 def replicas_section(clients: int, seconds: float) -> str:
-    """The benchmark's section: 1 and 3 replicas through nginx, then the API's overhead."""
+    """The benchmark's section: 1 and 2 replicas through nginx, then the API's overhead."""
     from index import build
 
     with tempfile.TemporaryDirectory() as work:
@@ -209,7 +209,7 @@ def replicas_section(clients: int, seconds: float) -> str:
             "FAQBOT_DATA_DIR": str(REPO / "data"), "FAQBOT_LOG_DIR": str(Path(work) / "logs"),
             "HF_HUB_OFFLINE": "1",
         }  # fmt: skip
-        runs = [through_nginx(environment, n, clients, seconds) for n in (1, 3)]
+        runs = [through_nginx(environment, n, clients, seconds) for n in (1, 2)]
         http_ms, in_process_ms = api_against_in_process(environment, index_dir)
     rows = [
         f"| {run.replicas} | {run.answered} | {run.errors} | {run.per_second:.1f} "
@@ -225,7 +225,7 @@ def replicas_section(clients: int, seconds: float) -> str:
             "|---|---|---|---|---|---|",
             *rows,
             "",
-            f"3 replicas answer {runs[1].per_second / runs[0].per_second:.2f}× the questions "
+            f"2 replicas answer {runs[1].per_second / runs[0].per_second:.2f}× the questions "
             "per second of one. `POST /api/answer` on one replica, one question at a time: "
             f"median {http_ms:.1f} ms, against {in_process_ms:.1f} ms for "
             "`BotService.answer` in-process (same questions, same run).",

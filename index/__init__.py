@@ -4,6 +4,7 @@
 manifest; `load_index()` reads it back, checked against the manifest.
 """
 
+import index.settings  # noqa: F401 -- first: OpenMP spinning bounded before faiss, torch load
 from index.build import build
 from index.documents import Block, BlockKind, Document, Skipped
 from index.errors import (

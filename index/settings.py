@@ -50,6 +50,14 @@ RESERVED_FILES_ENV = "FAQBOT_RESERVED_FILES"
 MAX_HANDOVER_CHARS = 300
 """A line, not a page: it follows every decline."""
 TITLE_ENV = "FAQBOT_TITLE"
+WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+SPIN_COUNT_ENV = "GOMP_SPINCOUNT"
+OPENMP_SPIN_COUNT = 1000
+"""Pauses an OpenMP thread spins before it sleeps (about 50 µs here): the gap between two
+of the e5 engine's ~200 parallel regions a question is shorter, so a question embeds as
+if spinning for ever (2 cores, idle: 11-12 ms from any thread; sleeping at once, 21-27
+ms), while a thread whose partner waits for a core gives it up soon (busy machine: 43-57
+ms a question, against 100-500 ms spinning libgomp's default 300,000)."""
 MAX_TITLE_CHARS = 60
 """A heading longer than this wraps to several lines on a phone."""
 
@@ -338,6 +346,28 @@ def reading_environment() -> dict[str, str]:
     """The environment of the reading process (`index.reading`): this one's, its libraries
     single-threaded (`SINGLE_THREADED`)."""
     return {**os.environ, **SINGLE_THREADED}
+
+
+def bound_openmp_spinning() -> None:
+    """Let the OpenMP threads of the e5 engine, torch and FAISS spin `OPENMP_SPIN_COUNT`
+    pauses between parallel regions, then sleep, unless the environment sets either
+    variable itself. Each runtime reads them once, when its library loads, so this runs
+    when this module is first imported (`index/__init__.py` imports it first); processes
+    started later inherit them.
+
+    libgomp's default spins 300,000 pauses, but only while the process holds no more of
+    its threads than cores, and 100 otherwise; it keeps a pool for each calling thread.
+    So a program's main thread spun, a server's worker threads slept after 100 (2 cores:
+    a question embedded in 10-12 ms in-process, 22-30 ms in the REST API), and whenever
+    anything else ran, another replica included, the long spins waited for each other (an
+    answer in-process took 170-1,500 ms on the busy machine). With policy "active" the
+    spin count given holds for both."""
+    if WAIT_POLICY_ENV not in os.environ and SPIN_COUNT_ENV not in os.environ:
+        os.environ[WAIT_POLICY_ENV] = "active"
+        os.environ[SPIN_COUNT_ENV] = str(OPENMP_SPIN_COUNT)
+
+
+bound_openmp_spinning()
 
 
 def configured_model() -> str:

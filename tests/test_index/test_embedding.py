@@ -1,9 +1,15 @@
 """The bundled models: load offline through sentence-transformers, know German, and embed
 queries and documents in their roles."""
 
+import os
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from conftest import REPO
 from index.embedding import Role, load_embedder
 from index.settings import DEFAULT_MODEL, USE_MODEL
 
@@ -75,3 +81,37 @@ def test_unknown_model_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelLoadError, match="cannot load embedding model 'kein/solches-modell'"):
         load_embedder("kein/solches-modell")
+
+
+OPENMP_RUNTIMES_LOADED = """
+from index.embedding import load_embedder
+load_embedder()
+"""
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("environment", "spin_count"),
+    [
+        ({}, "1000"),
+        ({"OMP_WAIT_POLICY": "passive"}, "0"),
+        ({"GOMP_SPINCOUNT": "5"}, "5"),
+    ],
+)
+def test_openmp_threads_spin_briefly_unless_the_environment_says(environment, spin_count):
+    """Every OpenMP runtime of a process with the model loaded (FAISS's, torch's, the e5
+    engine's) shows the spin count it read when it loaded (`OMP_DISPLAY_ENV`). libgomp's
+    default (300,000, 100 on a server's threads) made the REST API slower than answering
+    in-process, and an in-process answer take 170-1,500 ms on a busy machine."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+    }
+    loaded = subprocess.run(
+        [sys.executable, "-c", OPENMP_RUNTIMES_LOADED],
+        env={**inherited, "PYTHONPATH": str(REPO), "OMP_DISPLAY_ENV": "verbose", **environment},
+        cwd=REPO, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    counts = re.findall(r"GOMP_SPINCOUNT = '(\d+)'", loaded.stderr)
+    assert len(counts) == 3 and set(counts) == {spin_count}, counts
