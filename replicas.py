@@ -45,6 +45,7 @@ from index.settings import (
     DEFAULT_REQUEST_TIMEOUT_SECONDS,
     ServerSettings,
     SettingsError,
+    child_environment,
 )
 
 REPO = Path(__file__).resolve().parent
@@ -183,14 +184,13 @@ class Replicas:
         self.stopping = threading.Event()
 
     def _start(self, number: int) -> None:
-        env = {
-            **os.environ,
-            "GRADIO_SERVER_NAME": "127.0.0.1",
-            "GRADIO_SERVER_PORT": str(self.layout.ports[number]),
-            "FAQBOT_TRUSTED_PROXIES": "127.0.0.1",
-            "HF_HUB_OFFLINE": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = child_environment(
+            GRADIO_SERVER_NAME="127.0.0.1",
+            GRADIO_SERVER_PORT=str(self.layout.ports[number]),
+            FAQBOT_TRUSTED_PROXIES="127.0.0.1",
+            HF_HUB_OFFLINE="1",
+            PYTHONUNBUFFERED="1",
+        )
         process = subprocess.Popen(
             [sys.executable, str(REPO / "app.py")],
             env=env,

@@ -51,7 +51,7 @@ from bot.questions import question_kind
 from bot.short_answer import SHORT_KINDS, best_score
 from index import build
 from index.embedding import Embedder, Role, load_embedder
-from index.settings import DEFAULT_MODEL, USE_MODEL
+from index.settings import DEFAULT_MODEL, USE_MODEL, child_environment
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_QUESTIONS = REPO / "tests" / "data" / "seed_questions.json"
@@ -284,7 +284,7 @@ def first_answer_section(index_dir: Path, model: str, starts: int) -> str:
         "t = time.perf_counter(); bot.answer('Was ist Arctic Sentry?'); "
         "print(time.perf_counter() - t)"
     )
-    env = {**os.environ, "FAQBOT_MODEL": model}
+    env = child_environment(FAQBOT_MODEL=model)
     seconds = [
         float(subprocess.run([sys.executable, "-c", script, str(index_dir)], capture_output=True,
                              text=True, check=True, env=env, cwd=REPO).stdout)

@@ -9,7 +9,6 @@ in-process. The test of replicas (`tests/test_replicas.py`) drives the same piec
 """
 
 import argparse
-import os
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import httpx
 
 from bench.load import questions
 from bench.metrics import latency
+from index.settings import child_environment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -204,11 +204,10 @@ def replicas_section(clients: int, seconds: float) -> str:
     with tempfile.TemporaryDirectory() as work:
         index_dir = Path(work) / "index"
         build(REPO / "data", index_dir)
-        environment = {
-            **os.environ, "FAQBOT_INDEX_DIR": str(index_dir),
-            "FAQBOT_DATA_DIR": str(REPO / "data"), "FAQBOT_LOG_DIR": str(Path(work) / "logs"),
-            "HF_HUB_OFFLINE": "1",
-        }  # fmt: skip
+        environment = child_environment(
+            FAQBOT_INDEX_DIR=str(index_dir), FAQBOT_DATA_DIR=str(REPO / "data"),
+            FAQBOT_LOG_DIR=str(Path(work) / "logs"), HF_HUB_OFFLINE="1",
+        )  # fmt: skip
         runs = [through_nginx(environment, n, clients, seconds) for n in (1, 2)]
         http_ms, in_process_ms = api_against_in_process(environment, index_dir)
     rows = [

@@ -2,7 +2,6 @@
 its own page does: for tests and the load benchmark."""
 
 import json
-import os
 import resource
 import socket
 import subprocess
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from index.settings import child_environment
 
 if TYPE_CHECKING:
     import httpx
@@ -54,12 +55,9 @@ def serve_app(
     """The app on 127.0.0.1 and a free port, with `env` added; stopped on exit. `open_files`:
     the most files it may open (soft and hard RLIMIT_NOFILE), as a service is limited."""
     port = free_port()
-    full_env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        **env,
-    }
+    full_env = child_environment(
+        GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), **env
+    )
     started = time.perf_counter()
     # A file, not a pipe: a pipe nobody reads fills up and stops the app mid-write.
     with tempfile.TemporaryDirectory() as logs:

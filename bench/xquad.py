@@ -5,25 +5,21 @@ English over the German corpus, for measuring cross-lingual retrieval.
 """
 
 import json
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-XQUAD_ENV = "FAQBOT_XQUAD"
-DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "xquad.de.json"
-XQUAD_EN_ENV = "FAQBOT_XQUAD_EN"
-DEFAULT_XQUAD_EN = DEFAULT_XQUAD.with_name("xquad.en.json")
+from index.settings import BenchmarkSettings
 
 
 def xquad_path() -> Path:
     """`$FAQBOT_XQUAD`, else ../shared/bench/xquad.de.json beside the repository."""
-    return Path(os.environ.get(XQUAD_ENV) or DEFAULT_XQUAD)
+    return BenchmarkSettings().xquad
 
 
 def xquad_en_path() -> Path:
     """`$FAQBOT_XQUAD_EN`, else ../shared/bench/xquad.en.json beside the repository."""
-    return Path(os.environ.get(XQUAD_EN_ENV) or DEFAULT_XQUAD_EN)
+    return BenchmarkSettings().xquad_en
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,12 @@ RESERVED_FILES_ENV = "FAQBOT_RESERVED_FILES"
 MAX_HANDOVER_CHARS = 300
 """A line, not a page: it follows every decline."""
 TITLE_ENV = "FAQBOT_TITLE"
+XQUAD_ENV = "FAQBOT_XQUAD"
+XQUAD_EN_ENV = "FAQBOT_XQUAD_EN"
+DEFAULT_XQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "xquad.de.json"
+"""XQuAD German beside the repository (`../shared/bench/`), never inside it."""
+DEFAULT_XQUAD_EN = DEFAULT_XQUAD.with_name("xquad.en.json")
+ANALYTICS_ENV = "GRADIO_ANALYTICS_ENABLED"
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 SPIN_COUNT_ENV = "GOMP_SPINCOUNT"
 OPENMP_SPIN_COUNT = 1000
@@ -323,6 +329,33 @@ class ServerSettings(Settings):
         return port
 
 
+class BenchmarkSettings(BaseSettings):
+    """Where the benchmarks (`bench`) and the tests that need it find XQuAD."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, case_sensitive=True, env_ignore_empty=True, validate_by_name=True
+    )
+
+    xquad: Path = Field(DEFAULT_XQUAD, validation_alias=XQUAD_ENV)
+    """XQuAD German: articles, paragraphs, questions and answer spans."""
+    xquad_en: Path = Field(DEFAULT_XQUAD_EN, validation_alias=XQUAD_EN_ENV)
+    """The same questions in English."""
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """The environment of a process faqbot starts (a replica, the reading process, a
+    benchmark's server): this one's, which it reads as its own entry point, with
+    `overrides`."""
+    return {**os.environ, **overrides}
+
+
+def never_call_home() -> None:
+    """Gradio reports its use to its makers unless told not to; a closed network has no
+    one to report to, and an intranet's questions stay in it. Read by gradio when first
+    imported, so the web package calls this before it imports gradio."""
+    os.environ.setdefault(ANALYTICS_ENV, "False")
+
+
 def stay_offline(model: str) -> None:
     """A bundled `model` never needs the network: tell huggingface_hub so, unless the
     environment says otherwise. huggingface_hub reads it once, when first imported (gradio
@@ -345,7 +378,7 @@ space), while reading does no arithmetic and runs one thread."""
 def reading_environment() -> dict[str, str]:
     """The environment of the reading process (`index.reading`): this one's, its libraries
     single-threaded (`SINGLE_THREADED`)."""
-    return {**os.environ, **SINGLE_THREADED}
+    return child_environment(**SINGLE_THREADED)
 
 
 def bound_openmp_spinning() -> None:

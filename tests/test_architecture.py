@@ -40,6 +40,50 @@ def test_the_answering_library_imports_nothing_of_the_web(module):
     assert not imported_packages(REPO / module) & WEB_PACKAGES
 
 
+ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+SETTINGS_MODULE = "index/settings.py"
+PRODUCT = ("bot", "index", "web", "bench", "app.py", "replicas.py")
+
+
+def environment_reads(path: Path) -> list[int]:
+    """The lines on which a module touches the process environment (`os.environ`,
+    `os.getenv`, or those names imported from `os`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+            and node.attr in ENVIRONMENT_NAMES
+        ) or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ENVIRONMENT_NAMES for alias in node.names)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def product_modules() -> list[str]:
+    found = []
+    for part in PRODUCT:
+        paths = [REPO / part] if part.endswith(".py") else (REPO / part).rglob("*.py")
+        found.extend(p.relative_to(REPO).as_posix() for p in paths)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("module", [m for m in product_modules() if m != SETTINGS_MODULE])
+def test_only_the_settings_module_reads_the_environment(module):
+    """Entry points read `Settings` once and pass it down; a module that read the
+    environment itself would take a value no caller can see or override."""
+    assert not environment_reads(REPO / module), f"{module} reads the environment"
+
+
+def test_the_environment_check_sees_what_it_looks_for():
+    assert environment_reads(REPO / SETTINGS_MODULE)
+
+
 def module_entries(call: Callable[[], object]) -> Counter:
     """How often `call` enters each module of `bot`: a function written in the module's file
     (not code generated for it, like a dataclass's `__init__`) called from another module."""
