@@ -110,22 +110,29 @@ FITTED_FORMS = ("German", "English")
 """The question forms the quoting models are fitted on (`python -m bench.calibrate`)."""
 
 
-def _answer_row(name: str, form: str, pairs: list[tuple[Answer, str, XQuestion]]) -> list[str]:
-    """One row of `answer_section` from (answer, its text, question) triples."""
+def _answer_row(
+    name: str, form: str, pairs: list[tuple[Answer, str, XQuestion]], shorts: bool = True
+) -> list[str]:
+    """One row of `answer_section` from (answer, its text, question) triples; `shorts`:
+    whether the texts are the answers' own, whose short answers the last columns score
+    (quotes chosen otherwise had none: "—")."""
     contained = [contains_answer(text, q.answers) for _, text, q in pairs]
     first = [contains_answer(first_quote(text), q.answers) for _, text, q in pairs]
     lengths = [len(text) for a, text, _ in pairs if a.answered] or [0]
     asking = [(a, q) for a, _, q in pairs if question_kind(q.text) in SHORT_KINDS]
     offered = [best_score(a.short, q.answers) for a, q in asking if a.short]
+    short_cells = [
+        f"{len(offered) / max(len(asking), 1):.3f} of {len(asking)}",
+        f"{mean(f1 for f1, _ in offered) if offered else 0:.3f} / "
+        f"{mean(em for _, em in offered) if offered else 0:.3f}",
+    ] if shorts else ["—", "—"]  # fmt: skip
     return [
         name, form,
         f"{sum(a.answered for a, _, _ in pairs) / len(pairs):.3f}",
         f"{sum(contained) / len(contained):.3f}",
         f"{sum(first) / len(first):.3f}",
         f"{median(lengths):.0f}",
-        f"{len(offered) / max(len(asking), 1):.3f} of {len(asking)}",
-        f"{mean(f1 for f1, _ in offered) if offered else 0:.3f} / "
-        f"{mean(em for _, em in offered) if offered else 0:.3f}",
+        *short_cells,
     ]  # fmt: skip
 
 
@@ -147,7 +154,7 @@ def answer_section(bots: dict[str, Bot], forms: Forms) -> str:
                 for a, q in zip(answers, questions, strict=True)
             ]
             rows.append(_answer_row(name, form, now))
-            rows.append(_answer_row(f"{name}, source order (before)", form, before))
+            rows.append(_answer_row(f"{name}, source order (before)", form, before, shorts=False))
     header = ["model", "questions", "answered", "gold span in answer", "in first quote",
               "median length", "short answer offered", "short: F1 / EM"]  # fmt: skip
     return table(header, rows)

@@ -140,3 +140,16 @@ def test_quoting_models_fit_and_choose_the_answering_sentence(
     outcomes = [outcome(a, bot.index, sentence, follow, 3) for a in asked]
     assert all(o.first for o in outcomes)
     assert all(o.length <= LENGTH_BUDGET for o in outcomes)
+
+
+def test_answer_rows_score_short_answers_only_for_the_answers_own_quotes():
+    """The "source order (before)" row re-quotes today's answers as the bot did before it
+    had short answers: it must not be credited with today's."""
+    from bench.__main__ import _answer_row
+    from bot import Answer
+
+    question = XQuestion("Wann begann die Mission?", "a-0", 0, ("2026",))
+    reply = Answer("Sie begann 2026. [1]", (), True, 0.9, short="2026", short_span=(11, 15))
+    pairs = [(reply, reply.text, question)]
+    assert _answer_row("now", "German", pairs)[-2:] == ["1.000 of 1", "1.000 / 1.000"]
+    assert _answer_row("before", "German", pairs, shorts=False)[-2:] == ["—", "—"]
