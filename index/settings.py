@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -146,10 +146,17 @@ def whole_number(env: str, raw: object, minimum: int, unit: str) -> int:
     return value
 
 
-def _at_most(env: str, value: int, maximum: int, unit: str) -> int:
-    if value > maximum:
-        raise ValueError(f"${env} must be at most {maximum} {unit}, got {value}")
-    return value
+def whole(env: str, minimum: int, unit: str, maximum: int | None = None) -> BeforeValidator:
+    """The check of a whole-number setting, given with its field's type
+    (`Annotated[int, whole(ENV, 1, "MB")]`): `whole_number`, and at most `maximum`."""
+
+    def check(raw: object) -> int:
+        value = whole_number(env, raw, minimum, unit)
+        if maximum is not None and value > maximum:
+            raise ValueError(f"${env} must be at most {maximum} {unit}, got {value}")
+        return value
+
+    return BeforeValidator(check)
 
 
 class Settings(BaseSettings):
@@ -166,13 +173,21 @@ class Settings(BaseSettings):
     """The index folder (git-ignored)."""
     model: str = Field(DEFAULT_MODEL, validation_alias=MODEL_ENV)
     """The embedding model a build uses: a bundled name, a model name or a local path."""
-    build_memory_mb: int = Field(DEFAULT_BUILD_MEMORY_MB, validation_alias=BUILD_MEMORY_ENV)
+    build_memory_mb: Annotated[int, whole(BUILD_MEMORY_ENV, MIN_BUILD_MEMORY_MB, "MiB")] = Field(
+        DEFAULT_BUILD_MEMORY_MB, validation_alias=BUILD_MEMORY_ENV
+    )
     """Address space, in MiB, of a build the app starts (`index.build_child`)."""
-    read_memory_mb: int = Field(DEFAULT_READ_MEMORY_MB, validation_alias=READ_MEMORY_ENV)
+    read_memory_mb: Annotated[int, whole(READ_MEMORY_ENV, MIN_READ_MEMORY_MB, "MiB")] = Field(
+        DEFAULT_READ_MEMORY_MB, validation_alias=READ_MEMORY_ENV
+    )
     """Address space, in MiB, of the process that reads PDF, Word and web pages."""
-    read_seconds: int = Field(DEFAULT_READ_SECONDS, validation_alias=READ_SECONDS_ENV)
+    read_seconds: Annotated[int, whole(READ_SECONDS_ENV, 1, "seconds")] = Field(
+        DEFAULT_READ_SECONDS, validation_alias=READ_SECONDS_ENV
+    )
     """Seconds one file (or web page) may take to be read."""
-    read_output_mb: int = Field(DEFAULT_READ_OUTPUT_MB, validation_alias=READ_OUTPUT_ENV)
+    read_output_mb: Annotated[int, whole(READ_OUTPUT_ENV, 1, "MB")] = Field(
+        DEFAULT_READ_OUTPUT_MB, validation_alias=READ_OUTPUT_ENV
+    )
     """MB that reading one file may hand back to the build."""
 
     def __init__(self, **values: Any) -> None:
@@ -180,26 +195,6 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as error:
             raise SettingsError("; ".join(_reasons(error))) from None
-
-    @field_validator("build_memory_mb", mode="before")
-    @classmethod
-    def _build_memory(cls, raw: object) -> int:
-        return whole_number(BUILD_MEMORY_ENV, raw, MIN_BUILD_MEMORY_MB, "MiB")
-
-    @field_validator("read_memory_mb", mode="before")
-    @classmethod
-    def _read_memory(cls, raw: object) -> int:
-        return whole_number(READ_MEMORY_ENV, raw, MIN_READ_MEMORY_MB, "MiB")
-
-    @field_validator("read_seconds", mode="before")
-    @classmethod
-    def _read_seconds(cls, raw: object) -> int:
-        return whole_number(READ_SECONDS_ENV, raw, 1, "seconds")
-
-    @field_validator("read_output_mb", mode="before")
-    @classmethod
-    def _read_output(cls, raw: object) -> int:
-        return whole_number(READ_OUTPUT_ENV, raw, 1, "MB")
 
     @property
     def build_memory_bytes(self) -> int:
@@ -213,7 +208,9 @@ class ServerSettings(Settings):
 
     log_dir: Path = Field(Path(".faqbot/logs"), validation_alias=LOG_DIR_ENV)
     """Where the feedback logs go (`web.feedback`)."""
-    log_max_bytes: int = Field(DEFAULT_LOG_MAX_BYTES, validation_alias=LOG_MAX_BYTES_ENV)
+    log_max_bytes: Annotated[int, whole(LOG_MAX_BYTES_ENV, MIN_LOG_MAX_BYTES, "bytes")] = Field(
+        DEFAULT_LOG_MAX_BYTES, validation_alias=LOG_MAX_BYTES_ENV
+    )
     """The size no feedback log file grows beyond."""
     admin_password: str | None = Field(None, validation_alias=ADMIN_PASSWORD_ENV, repr=False)
     """The operators' password; without one there is no operators' page at all."""
@@ -228,49 +225,28 @@ class ServerSettings(Settings):
     display_title: str = Field("", validation_alias=TITLE_ENV)
     """The corpus's short name on the chat page ("Fragen zu …"); made from the documents'
     titles when empty."""
-    upload_max_mb: int = Field(DEFAULT_UPLOAD_MAX_MB, validation_alias=UPLOAD_MAX_MB_ENV)
+    upload_max_mb: Annotated[int, whole(UPLOAD_MAX_MB_ENV, 1, "MB", DEFAULT_UPLOAD_MAX_MB)] = Field(
+        DEFAULT_UPLOAD_MAX_MB, validation_alias=UPLOAD_MAX_MB_ENV
+    )
     """The largest document an operator may upload on the operators' page, in MB."""
-    upload_max_files: int = Field(DEFAULT_UPLOAD_MAX_FILES, validation_alias=UPLOAD_MAX_FILES_ENV)
+    upload_max_files: Annotated[int, whole(UPLOAD_MAX_FILES_ENV, 1, "files", MAX_UPLOAD_FILES)] = (
+        Field(DEFAULT_UPLOAD_MAX_FILES, validation_alias=UPLOAD_MAX_FILES_ENV)
+    )
     """Documents per upload."""
-    connections_per_client: int = Field(
-        DEFAULT_CONNECTIONS_PER_CLIENT, validation_alias=CONNECTIONS_PER_CLIENT_ENV
+    connections_per_client: Annotated[int, whole(CONNECTIONS_PER_CLIENT_ENV, 1, "connections")] = (
+        Field(DEFAULT_CONNECTIONS_PER_CLIENT, validation_alias=CONNECTIONS_PER_CLIENT_ENV)
     )
     """Connections one client address may hold at once (trusted proxies are exempt)."""
     request_timeout_seconds: float = Field(
         DEFAULT_REQUEST_TIMEOUT_SECONDS, validation_alias=REQUEST_TIMEOUT_ENV
     )
     """The longest a request's header may take to arrive, and the longest pause in its body."""
-    reserved_files: int = Field(DEFAULT_RESERVED_FILES, validation_alias=RESERVED_FILES_ENV)
+    reserved_files: Annotated[int, whole(RESERVED_FILES_ENV, MIN_RESERVED_FILES, "files")] = Field(
+        DEFAULT_RESERVED_FILES, validation_alias=RESERVED_FILES_ENV
+    )
     """File descriptors kept free of connections, for the index, logs and builds."""
     server_name: str = Field("127.0.0.1", validation_alias=SERVER_NAME_ENV)
     server_port: int = Field(7860, validation_alias=SERVER_PORT_ENV)
-
-    @field_validator("log_max_bytes", mode="before")
-    @classmethod
-    def _log_max_bytes(cls, raw: object) -> int:
-        return whole_number(LOG_MAX_BYTES_ENV, raw, MIN_LOG_MAX_BYTES, "bytes")
-
-    @field_validator("upload_max_mb", mode="before")
-    @classmethod
-    def _upload_max_mb(cls, raw: object) -> int:
-        return _at_most(UPLOAD_MAX_MB_ENV, whole_number(UPLOAD_MAX_MB_ENV, raw, 1, "MB"),
-                        DEFAULT_UPLOAD_MAX_MB, "MB")  # fmt: skip
-
-    @field_validator("connections_per_client", mode="before")
-    @classmethod
-    def _connections_per_client(cls, raw: object) -> int:
-        return whole_number(CONNECTIONS_PER_CLIENT_ENV, raw, 1, "connections")
-
-    @field_validator("reserved_files", mode="before")
-    @classmethod
-    def _reserved_files(cls, raw: object) -> int:
-        return whole_number(RESERVED_FILES_ENV, raw, MIN_RESERVED_FILES, "files")
-
-    @field_validator("upload_max_files", mode="before")
-    @classmethod
-    def _upload_max_files(cls, raw: object) -> int:
-        count = whole_number(UPLOAD_MAX_FILES_ENV, raw, 1, "files")
-        return _at_most(UPLOAD_MAX_FILES_ENV, count, MAX_UPLOAD_FILES, "files")
 
     @field_validator("admin_password")
     @classmethod
