@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import h11
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from index.settings import ServerSettings, SettingsError
+from web.proxies import trusted_hosts
 
 log = logging.getLogger("faqbot.connections")
 
@@ -106,12 +106,7 @@ class ConnectionCounts:
         self.limits = limits
         self.open: Counter[str] = Counter()
         self.total = 0
-        # uvicorn's own reading of the trusted addresses (networks too), as `web.proxies`
-        # believes them.
-        self._trusted = ProxyHeadersMiddleware(
-            None,  # type: ignore[arg-type]
-            trusted_hosts=list(limits.trusted_proxies),
-        ).trusted_hosts
+        self._trusted = trusted_hosts(limits.trusted_proxies)
 
     def admit(self, address: str) -> bytes | None:
         """None, and the connection counted, if `address` may open one more; else the

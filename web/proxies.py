@@ -7,7 +7,7 @@ root URL (seven times in the page). From anyone but a proxy named in
 who sent `X-Forwarded-Host: evil.example` got a page pointing elsewhere.
 """
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -20,6 +20,13 @@ FORWARDED = frozenset(
 """Header names (lower case, as ASGI gives them) by which a proxy describes the client."""
 
 
+def trusted_hosts(trusted: Sequence[str]) -> Container[str]:
+    """Which peer addresses are the proxies in `trusted` (addresses, networks, "*"), read as
+    uvicorn's `ProxyHeadersMiddleware` reads them: one meaning of "a trusted proxy" for the
+    headers believed here and the connections counted in `web.connections`."""
+    return ProxyHeadersMiddleware(None, trusted_hosts=list(trusted)).trusted_hosts  # type: ignore[arg-type]
+
+
 class TrustedProxies:
     """ASGI middleware in front of everything: from a trusted proxy, the client's address
     and scheme are taken from its headers (uvicorn's `ProxyHeadersMiddleware`) and the
@@ -27,6 +34,7 @@ class TrustedProxies:
 
     def __init__(self, app: ASGIApp, trusted: Sequence[str] = ()) -> None:
         self.app = ProxyHeadersMiddleware(app, trusted_hosts=list(trusted))  # type: ignore[arg-type]
+        self.trusted = trusted_hosts(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and not self._from_trusted(scope):
@@ -36,4 +44,4 @@ class TrustedProxies:
 
     def _from_trusted(self, scope: Scope) -> bool:
         peer = (scope.get("client") or ("", 0))[0]
-        return peer in self.app.trusted_hosts
+        return peer in self.trusted
