@@ -193,3 +193,34 @@ def test_a_number_comes_with_what_it_counts_and_a_year_with_its_date(
     found = short_answer(question, sentence, model)
     assert found is not None and found.text == whole
     assert sentence[found.span[0] : found.span[1]] == whole
+
+
+def _one_feature(name: str, weight: float = 5.0) -> Logistic:
+    """A model that tells candidates apart by one feature alone."""
+    return Logistic((name,), (weight,), -weight / 2, threshold=0.5)
+
+
+@pytest.mark.parametrize(
+    ("feature", "weight", "question", "sentence", "answer"),
+    [
+        ("kind_adjective", 5.0, "Welche Art von Tunneln wurden durch die Stadt gebaut?",
+         "In der Stadt wurden tiefliegende Tunnel gebaut.", "tiefliegende"),
+        ("head_compound", 5.0, "Welches Museum erhielt die Instrumente?",
+         "Das Horniman-Museum erhielt die Instrumente aus London.", "Horniman-Museum"),
+        ("between", 5.0, "Wer spielte im Finale gegen Bayern?",
+         "Im Finale spielte Dortmund gegen Bayern.", "Dortmund"),
+        ("all_in_question", -5.0, "Wer spielte im Finale gegen Bayern?",
+         "Im Finale spielte Dortmund gegen Bayern.", "Dortmund"),
+    ],
+)  # fmt: skip
+def test_features_of_the_kind_of_question(feature, weight, question, sentence, answer):
+    """The adjective before X answers "welche Art von X", the head noun counts inside a
+    compound, the answer stands between the question's words and does not repeat them."""
+    found = short_answer(question, sentence, _one_feature(feature, weight))
+    assert found is not None and found.text == answer
+
+
+def test_only_kind_of_questions_get_adjective_candidates():
+    sentence = "In der Stadt wurden tiefliegende Tunnel gebaut."
+    model = _one_feature("kind_adjective")
+    assert short_answer("Welche Tunnel wurden in der Stadt gebaut?", sentence, model) is None
