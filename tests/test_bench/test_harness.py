@@ -142,6 +142,30 @@ def test_quoting_models_fit_and_choose_the_answering_sentence(
     assert all(o.length <= LENGTH_BUDGET for o in outcomes)
 
 
+def test_each_article_alone_is_asked_its_own_and_as_many_other_questions(
+    tmp_path, tiny_xquad, fake_embedder, fake_settings
+):
+    """The one-article indexes of the confidence fit: an article's own questions are
+    answerable where their paragraph is indexed, the others' never, and as many of those
+    are asked as of its own."""
+    from bench.calibrate import one_article_observations
+
+    questions = (
+        *tiny_xquad.questions,
+        XQuestion("Wie lange dauert ein Umlauf des Mondes?", "Mond#0", 1, ("27 Tage",)),
+        XQuestion("Wer war zuerst dort?", "Mond#1", 1, ("Armstrong",)),  # not indexed
+    )
+    xquad = XQuad(tiny_xquad.paragraphs, questions)
+    found = one_article_observations(
+        xquad, {"German": questions}, fake_embedder, fake_settings.calibration
+    )
+    own = [o for o in found if o.answerable]
+    assert sorted(o.question.text for o in own) == sorted(
+        q.text for q in questions if q.doc_id != "Mond#1"
+    )
+    assert len(found) == (1 + 1) + (3 + 1)  # Rhein: its one, one other; Mond: its 3, the 1 other
+
+
 def test_answer_rows_score_short_answers_only_for_the_answers_own_quotes():
     """The "source order (before)" row re-quotes today's answers as the bot did before it
     had short answers: it must not be credited with today's."""
