@@ -56,8 +56,9 @@ _ANAPHORS = frozenset(
         "theirs", "there", "then", "these", "those", "this",
     }
 )  # fmt: skip
-_FINAL_ANAPHORS = frozenset({"das", "that", "sein"})
-"""Pronouns only where nothing follows ("Was bedeutet das?"); before a noun, an article."""
+_FINAL_ANAPHORS = frozenset({"das", "der", "die", "den", "dem", "that", "sein"})
+"""Pronouns only where nothing follows ("Was bedeutet das?", "Seit wann gibt es die?",
+"Wer leitet den?"); before a noun, an article."""
 _FORMAL = frozenset({"sie", "ihr", "ihre", "ihren", "ihrem", "ihrer", "ihres"})
 """Capitalised inside a question these address the reader ("Können Sie …"), not a topic."""
 _EXPLETIVE = re.compile(

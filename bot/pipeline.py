@@ -236,9 +236,30 @@ class Bot:
             return Answer(
                 text, (), False, sure, AnswerKind.DECLINED, suggestions, notices, context=context
             )
-        if ranked.question_similarity[0] >= faq_match:  # an FAQ question: its answer whole
+        focus = self._focus(reading)
+        if self._asks_faq_question(focus, ranked):  # an FAQ question: its answer whole
             return self._faq_answer(reading, query, ranked, sure, notices)
-        return self._quoted_answer(reading, found, judged, sure, notices)
+        return self._quoted_answer(reading, found, judged, sure, notices, focus)
+
+    def _focus(self, reading: followup.Reading) -> Query | None:
+        """The reading's focus as a query (embedded only now: a declined reading never
+        needs it), or None when the sentences answer the reading's own query."""
+        if not reading.focus:
+            return None
+        vector = self.embedder.embed([reading.focus], Role.QUERY)[0]
+        return self.retriever.query(reading.focus, vector)
+
+    def _asks_faq_question(self, focus: Query | None, ranked: Ranked) -> bool:
+        """Whether the best passage is an FAQ entry whose question is the user's. For a
+        follow-up the focus must match it too: the earlier topic in the query ("NATO 3.0")
+        makes "Und was fordert Colby dabei?" look like "Was ist NATO 3.0?"."""
+        faq_match = self.retriever.faq_match
+        if not ranked.rows.size or ranked.question_similarity[0] < faq_match:
+            return False
+        if focus is None:
+            return True
+        position = int(self.index.faq_position(ranked.rows[:1])[0])
+        return bool(self.retriever.faq_similarities(focus)[position] >= faq_match)
 
     def _faq_answer(
         self,
@@ -265,13 +286,10 @@ class Bot:
         judged: list[Judged],
         sure: float,
         notices: tuple[str, ...],
+        focus: Query | None,
     ) -> Answer:
         """The answer that quotes the sentences judged to answer best, for the reading's
-        focus if it has one (embedded only now: a declined reading never needs it)."""
-        focus = None
-        if reading.focus:
-            vector = self.embedder.embed([reading.focus], Role.QUERY)[0]
-            focus = self.retriever.query(reading.focus, vector)
+        `focus` if it has one."""
         ranked, asked = found.ranked, focus or found.query
         models = (self.calibration.sentence, self.calibration.follow)
         quoting = quote_answer(judged, focus, ranked, self.index, self.settings.extraction, models)

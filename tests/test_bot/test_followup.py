@@ -2,12 +2,14 @@
 the bot and service answering with a history, and the dialogue set on the seed article."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 import bot as bot_package
 from bench.dialogues import load_dialogues, score_dialogues
 from bot import Bot, BotSettings
+from bot.answers import AnswerKind
 from bot.followup import Dependence, dependence, resolve, topic_phrases, with_topic
 from bot.inputs import clean_history
 from bot.wording import ABOUT_PREVIOUS
@@ -28,6 +30,8 @@ from web.service import BotService
         ("Welche Rolle spielt dabei die Ukraine-Hilfe?", Dependence.STRONG),
         ("Was geschah damals dort?", Dependence.STRONG),
         ("Was bedeutet das?", Dependence.STRONG),
+        ("Seit wann gibt es die?", Dependence.STRONG),
+        ("Wer leitet den?", Dependence.STRONG),
         ("What did he say?", Dependence.STRONG),
         ("And why?", Dependence.STRONG),
         ("Und Boris Pistorius?", Dependence.ELLIPSIS),
@@ -41,6 +45,7 @@ from web.service import BotService
         ("Gibt es eine Mission in der Arktis?", Dependence.NONE),
         ("Können Sie mir sagen, wer Mark Rutte ist?", Dependence.NONE),
         ("Was ist das Ziel für Verteidigungsausgaben?", Dependence.NONE),
+        ("Wer leitet die Mission in der Arktis?", Dependence.NONE),
         ("Who leads Arctic Sentry?", Dependence.NONE),
     ],
 )
@@ -246,6 +251,33 @@ def test_a_follow_up_embeds_its_reading_and_the_question_it_quotes_for(two_topic
     assert reply.context and reply.citations
     embedded = fake_embedder.embedded[before:]
     assert len(embedded) == 2 and embedded[-1] == question and "Kieler Woche" in embedded[0]
+
+
+def test_a_follow_up_that_asks_something_else_is_not_given_the_faq_answer(tmp_path, fake_embedder):
+    """The earlier topic in the reading makes "Und was fordert Huber dabei?" look like the
+    FAQ question "Was ist Bergwacht 2.0?"; the question as typed asks something else, so
+    the sentences that answer it are quoted instead of that FAQ entry's answer."""
+    faq = {
+        "question": "Was ist Bergwacht 2.0?",
+        "answer": "Bergwacht 2.0 ist die neue Ordnung der Rettung im Gebirge.",
+    }
+    write_file(tmp_path / "data" / "faq.jsonl", json.dumps(faq, ensure_ascii=False) + "\n")
+    write_file(
+        tmp_path / "data" / "bergwacht.md",
+        "# Bergwacht\n\nDie Bergwacht 2.0 ordnet "
+        "die Rettung neu. Ministerin Huber forderte diesen Umbau ausdrücklich.\n",
+    )
+    build(tmp_path / "data", tmp_path / "index", embedder=fake_embedder)
+    calibration = replace(FAKE_CALIBRATION, faq_match=0.5)
+    bot = Bot.load(
+        tmp_path / "index",
+        embedder=fake_embedder,
+        settings=BotSettings(calibration=calibration, answer_threshold=0.0),
+    )
+    assert bot.answer("Was ist Bergwacht 2.0?").kind is AnswerKind.FAQ
+    reply = bot.answer("Und was fordert Huber dabei?", ["Was ist Bergwacht 2.0?"])
+    assert reply.kind is AnswerKind.ANSWER and reply.context == "Bezogen auf Bergwacht 2.0"
+    assert "Huber forderte diesen Umbau" in reply.text
 
 
 @pytest.mark.parametrize("history", ["Frage", [None]])
