@@ -33,7 +33,7 @@ from bot.retrieval import Query, Ranked, RetrievalSettings, Retrieved, Retriever
 from bot.short_answer import short_answer
 from index import limits
 from index.calibration import Calibration, calibration_for, fit_hint
-from index.embedding import Embedder, Role, load_embedder
+from index.embedding import Embedder, load_embedder
 from index.errors import CalibrationMissingError
 from index.passages import Passage
 from index.search import SearchIndex
@@ -124,7 +124,9 @@ class Bot:
         self.embedder = embedder
         self.calibration = _calibration(content, self.settings)
         self.index = SearchIndex(content)
-        self.retriever = Retriever(self.index, self.settings.retrieval, self.calibration.faq_match)
+        self.retriever = Retriever(
+            self.index, embedder, self.settings.retrieval, self.calibration.faq_match
+        )
         language_guess()  # loaded now, so the first answer does not pay for it
 
     @classmethod
@@ -149,9 +151,6 @@ class Bot:
 
     # ------------------------------------------------------------ the stages
 
-    def _retrieve(self, text: str) -> Retrieved:
-        return self.retriever.retrieve(text, self.embedder.embed([text], Role.QUERY)[0])
-
     def _hits(self, ranked: Ranked, k: int) -> list[Hit]:
         passages = self.content.passages
         return [
@@ -164,11 +163,13 @@ class Bot:
         cleaned = clean_question(question, self.settings.max_question_chars)
         if cleaned.is_empty or k < 1:
             return []
-        return self._hits(self._retrieve(cleaned.text).ranked, k)
+        return self._hits(self.retriever.retrieve(cleaned.text).ranked, k)
 
     def evidence(self, question: str) -> Evidence:
         """What the confidence model sees for `question` (for calibration and debugging)."""
-        found = self._retrieve(clean_question(question, self.settings.max_question_chars).text)
+        found = self.retriever.retrieve(
+            clean_question(question, self.settings.max_question_chars).text
+        )
         judged = judge_sentences(
             found.query, found.ranked, self.index, self.settings.extraction,
             self.calibration.sentence,
@@ -177,7 +178,9 @@ class Bot:
 
     def sentence_candidates(self, question: str) -> list[Candidate]:
         """The sentences the sentence model judges for `question` (for calibration)."""
-        found = self._retrieve(clean_question(question, self.settings.max_question_chars).text)
+        found = self.retriever.retrieve(
+            clean_question(question, self.settings.max_question_chars).text
+        )
         return candidates(found.query, found.ranked, self.index, self.settings.extraction)
 
     # ------------------------------------------------------------ answering
@@ -220,7 +223,7 @@ class Bot:
         the question as typed: with the topic in the query, the sentence that names the
         topic most would win over the one that answers ("Who leads it?" would quote what
         Arctic Sentry is)."""
-        found = self._retrieve(reading.query)
+        found = self.retriever.retrieve(reading.query)
         query, ranked = found.query, found.ranked
         judged = judge_sentences(
             query, ranked, self.index, self.settings.extraction, self.calibration.sentence
@@ -246,8 +249,7 @@ class Bot:
         needs it), or None when the sentences answer the reading's own query."""
         if not reading.focus:
             return None
-        vector = self.embedder.embed([reading.focus], Role.QUERY)[0]
-        return self.retriever.query(reading.focus, vector)
+        return self.retriever.read(reading.focus)
 
     def _asks_faq_question(self, focus: Query | None, ranked: Ranked) -> bool:
         """Whether the best passage is an FAQ entry whose question is the user's. For a

@@ -8,6 +8,7 @@ much of the question it recognises: an English question over German text has few
 BM25 knows, and its scores would only add noise to the dense ranking.
 """
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from bot.fusion import FusionMethod, fuse
 from bot.language import language_guess
 from bot.questions import QuestionKind, kinds_clash, question_kind
+from index.embedding import Embedder, Role
 from index.search import SearchIndex
 
 
@@ -84,11 +86,26 @@ class Retrieved:
     ranked: Ranked
 
 
-class Retriever:
-    """Ranks the passages of one index for a query; holds no per-query state."""
+_WORD = re.compile(r"[^\W_]+")
 
-    def __init__(self, index: SearchIndex, settings: RetrievalSettings, faq_match: float) -> None:
+
+def _respelled(word: str, corrections: dict[str, str]) -> str:
+    """The correction of `word`, capitalised as `word` was (corrections are lower case)."""
+    found = corrections.get(word.casefold())
+    if found is None:
+        return word
+    return found[:1].upper() + found[1:] if word[:1].isupper() else found
+
+
+class Retriever:
+    """Reads a question as a query (embedded and analysed) and ranks the passages of one
+    index for it; holds no per-query state."""
+
+    def __init__(
+        self, index: SearchIndex, embedder: Embedder, settings: RetrievalSettings, faq_match: float
+    ) -> None:
         self.index = index
+        self.embedder = embedder
         self.settings = settings
         self.faq_match = faq_match
         """From this similarity up (fitted per model), an FAQ question is the user's
@@ -100,13 +117,35 @@ class Retriever:
         }
         """For each kind of question, the FAQ entries whose questions ask something else."""
 
-    def retrieve(self, text: str, vector: np.ndarray) -> Retrieved:
-        """The passages for `text` (embedded as `vector`), best first."""
-        query = self.query(text, vector)
+    def retrieve(self, text: str) -> Retrieved:
+        """The passages for `text`, best first."""
+        query = self.read(text)
         return Retrieved(query, self.rank(query))
 
-    def query(self, text: str, vector: np.ndarray) -> Query:
-        """Analyse `text` for BM25 (repairing misspelt words) and wrap it with its vector."""
+    def read(self, text: str) -> Query:
+        """`text` embedded (as `spelled`) and analysed."""
+        german = language_guess().german(text)
+        vector = self.embedder.embed([self.spelled(text, german)], Role.QUERY)[0]
+        return self.query(text, vector, german)
+
+    def spelled(self, text: str, german: float) -> str:
+        """`text` for the embedding model: in a German question, each word the corpus does
+        not know but has one edit away is replaced by that corpus word ("Trefen in Brüsel"
+        → "Treffen in Brüssel"). Only one edit, unlike BM25's repair: a real word the
+        corpus lacks is two edits from its nearest corpus word more often than a typo is
+        ("verhaftet" → "verhalten"), and a wrong word misleads the embedding more than a
+        wrong term misleads BM25. Measured on XQuAD-de (48 articles, e5; one edit / any):
+        with typos, R@1 0.926 → 0.944 / 0.943; as written, 0.9605 → 0.9605 / 0.9597."""
+        if not self.settings.spelling or german < 0.5:
+            return text
+        corrections = self.index.correct(self.index.analyzer.words(text), most_edits=1)
+        if not corrections:
+            return text
+        return _WORD.sub(lambda match: _respelled(match.group(), corrections), text)
+
+    def query(self, text: str, vector: np.ndarray, german: float | None = None) -> Query:
+        """Analyse `text` for BM25 (repairing misspelt words) and wrap it with its vector;
+        `german`, the probability that it is German, if it was guessed already."""
         words = self.index.analyzer.words(text)
         corrections = self.index.correct(words) if self.settings.spelling else {}
         repaired = [corrections.get(word, word) for word in words]
@@ -119,7 +158,7 @@ class Retriever:
             terms=terms,
             corrections=tuple(corrections.items()),
             recognised=known / total if total > 0 else 1.0,
-            foreign=1.0 - language_guess().german(text),
+            foreign=1.0 - (language_guess().german(text) if german is None else german),
             kind=question_kind(text),
         )
 

@@ -18,6 +18,12 @@ from index.vectors import one_thread_per_query, search_vectors
 
 MIN_CORRECTED_WORD = 5
 """Shorter words have too many neighbours one edit away to guess which one was meant."""
+NEVER_CORRECTED = frozenset(
+    {"worum", "worin", "woraus", "wobei", "wonach", "wogegen", "weswegen", "inwiefern",
+     "inwieweit"}
+)  # fmt: skip
+"""Question words the analyzer keeps as terms (making them stopwords would change every
+index's terms): a corpus without them must not read "Worum" as "Forum"."""
 
 
 def max_edits(word: str) -> int:
@@ -122,15 +128,21 @@ class SearchIndex:
             self._sentence_terms[row] = found  # one dict item set: safe across threads
         return found
 
-    def correct(self, words: Iterable[str]) -> dict[str, str]:
+    def correct(self, words: Iterable[str], most_edits: int = 2) -> dict[str, str]:
         """Corpus words for the query words the corpus does not know, where one lies within
-        `max_edits` (the most frequent of the closest); known and short words are kept."""
+        `max_edits` and `most_edits` (the most frequent of the closest); known and short
+        words are kept."""
         corrections = {}
         for word in words:
-            if len(word) < MIN_CORRECTED_WORD or word.isdigit() or self._is_corpus_word(word):
+            if (
+                len(word) < MIN_CORRECTED_WORD
+                or word.isdigit()
+                or word in NEVER_CORRECTED
+                or self._is_corpus_word(word)
+            ):
                 continue
             found = self._spelling.lookup(
-                word, Verbosity.CLOSEST, max_edit_distance=max_edits(word)
+                word, Verbosity.CLOSEST, max_edit_distance=min(max_edits(word), most_edits)
             )
             if found:
                 corrections[word] = found[0].term

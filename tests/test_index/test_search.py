@@ -94,6 +94,39 @@ def test_a_typo_finds_what_the_correct_spelling_finds(loaded, fake_embedder):
     assert unrepaired.retriever.query("arctic sentri", typed.vector).corrections == ()
 
 
+@pytest.mark.parametrize(
+    ("question", "embedded"),
+    [
+        # One edit from a corpus word: embedded as the corpus spells it, capitals kept.
+        ("Wer leitet Arctic Sentri?", "Wer leitet Arctic Sentry?"),
+        ("Was tut der NATO-Generalsekretr?", "Was tut der NATO-Generalsekretär?"),
+        # Two edits: BM25's terms are repaired, but the embedding keeps what was typed.
+        ("Was sagte der Generalsekräter?", "Was sagte der Generalsekräter?"),
+        # Not German: a word the corpus lacks is no typo.
+        ("Who leads the Arctic Sentri mission?", "Who leads the Arctic Sentri mission?"),
+        ("Was ist Arctic Sentry?", "Was ist Arctic Sentry?"),
+    ],
+)
+def test_a_german_question_is_embedded_with_its_typos_repaired(
+    loaded, fake_embedder, question, embedded
+):
+    bot = bot_over(loaded, fake_embedder)
+    bot.search(question)
+    assert fake_embedder.embedded[-1] == embedded
+
+
+def test_question_words_are_never_read_as_corpus_words(tmp_path, fake_embedder):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "forum.txt").write_text(
+        "Das Forum tagte in Brüssel. Worüber das Forum sprach, blieb offen.", encoding="utf-8"
+    )
+    build(data, tmp_path / "index", embedder=fake_embedder)
+    index = SearchIndex(load_index(tmp_path / "index"))
+    assert index.correct(["forun"]) == {"forun": "forum"}  # one edit from "forum", as "worum"
+    assert index.correct(["worum", "worin"]) == {}
+
+
 def test_bm25_counts_less_the_less_of_the_question_it_recognises(loaded, fake_embedder):
     bot = bot_over(loaded, fake_embedder, dense_weight=0.6)
     vector = np.zeros(fake_embedder.dimension)
