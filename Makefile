@@ -16,9 +16,10 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Builds the index only when none exists; `python -m index build` rebuilds on demand.
+# Builds the index only when there is none this faqbot can load (none, or one of an older
+# format or analyzer: its vectors are reused); `python -m index build` rebuilds on demand.
 index: $(INSTALLED)
-	test -e $(INDEX_DIR)/manifest.json || $(PY) -m index build --out $(INDEX_DIR)
+	$(PY) -m index build --if-needed --out $(INDEX_DIR)
 
 run: index
 	$(PY) app.py

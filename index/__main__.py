@@ -13,7 +13,7 @@ from index.errors import FaqbotError
 from index.passages import ChunkSettings
 from index.progress import ProgressReport
 from index.settings import DATA_DIR_ENV, DEFAULT_MODEL, INDEX_DIR_ENV, MODEL_ENV, Settings
-from index.store import Manifest, read_manifest
+from index.store import Manifest, index_exists, load_index, read_manifest
 from index.vectors import VectorSettings
 
 
@@ -43,6 +43,12 @@ def run_build(
     """The build; with `on_progress` (the build child), progress goes there as events
     instead of bars on the terminal."""
     out = args.out or settings.index_dir
+    if args.if_needed:
+        refused = _refused(out)
+        if refused is None:
+            print(f"The index at {out} is current; nothing built (without --if-needed: rebuilt).")
+            return
+        print(f"Building: {refused}")
     chunking, vectors = build_settings(
         recorded_manifest(out),  # a rebuild keeps what it was built with, unless told
         max_chars=args.max_chars,
@@ -61,6 +67,18 @@ def run_build(
     )
     print(summary(manifest))
     print(f"Index written to {out}")
+
+
+def _refused(out: Path) -> str | None:
+    """Why this faqbot cannot answer from the index at `out` (none there, another format or
+    analyzer, damaged), or None if it can."""
+    if not index_exists(out):
+        return f"there is no index at {out} yet"
+    try:
+        load_index(out)
+    except FaqbotError as error:
+        return str(error)
+    return None
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> None:
@@ -103,6 +121,11 @@ def parser() -> argparse.ArgumentParser:
         "--approximate-above", type=int,
         help="use an HNSW index above this many passages "
         f"(default: {kept} {VectorSettings().approximate_above})",
+    )  # fmt: skip
+    build_command.add_argument(
+        "--if-needed", action="store_true",
+        help="build only if this faqbot cannot load the index at --out (none there, another "
+        "format or analyzer, damaged); the documents are not compared",
     )  # fmt: skip
     build_command.set_defaults(run=run_build)
 

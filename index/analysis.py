@@ -10,7 +10,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 ANALYZER_SETTINGS = {
-    "version": 2,
+    "version": 3,
     "stemmer": "german",
     "stopwords": "bm25s-german+english+questions",
 }
@@ -19,15 +19,17 @@ ANALYZER_SETTINGS = {
 _WORD = re.compile(r"[^\W_]+(?:[-‐‑_][^\W_]+)*")
 _JOINER = re.compile(r"[-‐‑_]")
 # Question words say what kind of answer is wanted, not what it is about; as terms they only
-# make a question look less covered by a passage that answers it. English ones too, because
-# English questions are welcome.
+# make a question look less covered by a passage that answers it ("Inwiefern ändert sich die
+# Rolle der USA?" was declined), and spelling repair read "Worum" as a corpus's "Forum".
+# English ones too, because English questions are welcome.
 _QUESTION_WORDS = frozenset(
     {
-        "wer", "wen", "wem", "wessen", "wann", "warum", "weshalb", "wieso", "woher", "wohin",
-        "wozu", "womit", "wofür", "worüber", "wodurch", "woran", "worauf", "wovon", "wovor",
-        "wieviel", "wieviele", "heißt", "eigentlich", "what", "when", "who", "whom", "whose",
-        "which", "where", "why", "how", "does", "do", "did", "has", "have", "had", "can",
-        "could", "would", "should", "you", "we",
+        "wer", "wen", "wem", "wessen", "wann", "warum", "weshalb", "weswegen", "wieso",
+        "woher", "wohin", "wozu", "womit", "wofür", "worüber", "wodurch", "woran", "worauf",
+        "wovon", "wovor", "worum", "worin", "woraus", "wobei", "wonach", "wogegen", "worunter",
+        "inwiefern", "inwieweit", "wieviel", "wieviele", "heißt", "eigentlich", "what", "when",
+        "who", "whom", "whose", "which", "where", "why", "how", "does", "do", "did", "has",
+        "have", "had", "can", "could", "would", "should", "you", "we",
     }
 )  # fmt: skip
 _STOPWORDS = frozenset(

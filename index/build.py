@@ -54,11 +54,12 @@ def vector_key(text: str, role: Role) -> str:
 
 
 def previous_vectors(out_dir: Path, model: str) -> VectorCache:
-    """Vectors of the index now in place, by text hash; empty if there is none to trust."""
+    """Vectors of the index now in place, by text hash; empty if there is none to trust.
+    An index of another BM25 analyzer is trusted: its vectors do not depend on it."""
     if not index_exists(out_dir):
         return {}
     try:
-        previous = load_index(out_dir, model)
+        previous = load_index(out_dir, model, any_analyzer=True)
     except FaqbotError as error:
         log.info("not reusing the previous index: %s", error)
         return {}

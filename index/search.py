@@ -18,12 +18,6 @@ from index.vectors import one_thread_per_query, search_vectors
 
 MIN_CORRECTED_WORD = 5
 """Shorter words have too many neighbours one edit away to guess which one was meant."""
-NEVER_CORRECTED = frozenset(
-    {"worum", "worin", "woraus", "wobei", "wonach", "wogegen", "weswegen", "inwiefern",
-     "inwieweit"}
-)  # fmt: skip
-"""Question words the analyzer keeps as terms (making them stopwords would change every
-index's terms): a corpus without them must not read "Worum" as "Forum"."""
 
 
 def max_edits(word: str) -> int:
@@ -134,12 +128,7 @@ class SearchIndex:
         words are kept."""
         corrections = {}
         for word in words:
-            if (
-                len(word) < MIN_CORRECTED_WORD
-                or word.isdigit()
-                or word in NEVER_CORRECTED
-                or self._is_corpus_word(word)
-            ):
+            if len(word) < MIN_CORRECTED_WORD or word.isdigit() or self._is_corpus_word(word):
                 continue
             found = self._spelling.lookup(
                 word, Verbosity.CLOSEST, max_edit_distance=min(max_edits(word), most_edits)

@@ -358,14 +358,14 @@ def read_manifest(link: Path) -> Manifest:
         raise IndexCorruptError(f"{path}: {error}") from error
 
 
-def _check_model(manifest: Manifest, link: Path, model: str | None) -> None:
+def _check_model(manifest: Manifest, link: Path, model: str | None, any_analyzer: bool) -> None:
     if model is not None and manifest.model != model:
         raise IndexMismatchError(
             f"index at {link} was built with model {manifest.model!r}, but {model!r} is "
             f"configured; rebuild it with: python -m index build --model {model} "
             f"(or set FAQBOT_MODEL={manifest.model})"
         )
-    if manifest.bm25.get("analyzer") != ANALYZER_SETTINGS:
+    if not any_analyzer and manifest.bm25.get("analyzer") != ANALYZER_SETTINGS:
         raise IndexMismatchError(f"index at {link} uses another BM25 analyzer; {REBUILD_HINT}")
 
 
@@ -435,18 +435,20 @@ def _check_counts(content: IndexContent, directory: Path) -> None:
         )
 
 
-def load_index(link: Path, model: str | None = None) -> IndexContent:
+def load_index(link: Path, model: str | None = None, *, any_analyzer: bool = False) -> IndexContent:
     """Load and check the index at `link`; `model`, if given, must be the one it was built with.
 
     The link is resolved once, so a build that swaps it meanwhile cannot mix two versions.
     Whatever goes wrong is a `FaqbotError`: damage of any kind is `IndexCorruptError`.
+    `any_analyzer`: also an index whose BM25 terms another analyzer made (refused for
+    answering, but its vectors are the model's: a rebuild takes them over).
     """
-    return _guarded(link, "index", lambda: _load(link.resolve(), link, model))
+    return _guarded(link, "index", lambda: _load(link.resolve(), link, model, any_analyzer))
 
 
-def _load(directory: Path, link: Path, model: str | None) -> IndexContent:
+def _load(directory: Path, link: Path, model: str | None, any_analyzer: bool) -> IndexContent:
     manifest = read_manifest(directory)
-    _check_model(manifest, link, model)
+    _check_model(manifest, link, model, any_analyzer)
     _check_files(directory, manifest)
     content = IndexContent(
         manifest=manifest,

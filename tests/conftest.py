@@ -1,6 +1,7 @@
 """Shared fixtures: a deterministic fake embedder, small corpora, and isolated paths."""
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -64,6 +65,14 @@ def run_index(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
         timeout=300,
     )
+
+
+def with_older_analyzer(index_dir: Path) -> None:
+    """Make the index at `index_dir` look as if an older analyzer had made its BM25 terms."""
+    path = index_dir / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["bm25"]["analyzer"] = {**data["bm25"]["analyzer"], "version": 1}
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def _hand_set(features: tuple[str, ...], bias: float, **weights: float) -> Logistic:

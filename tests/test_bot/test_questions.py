@@ -27,6 +27,15 @@ from bot.questions import QuestionKind, kinds_clash, question_kind
         ("Welche Länder zahlen mehr?", QuestionKind.ENTITY),
         ("Which headquarters were handed over?", QuestionKind.ENTITY),
         ("What year was NATO founded?", QuestionKind.TIME),
+        # "welche"/"which" with a noun of time or amount asks for a time or a number
+        ("In welchen Jahren traten Spanien und Portugal bei?", QuestionKind.TIME),
+        ("An welchem Tag ist Präsenztag?", QuestionKind.TIME),
+        ("In which year did the gallery open?", QuestionKind.TIME),
+        ("Welcher Prozentsatz der Wähler stimmte zu?", QuestionKind.QUANTITY),
+        ("Welchen Anteil am Haushalt hat die Verteidigung?", QuestionKind.QUANTITY),
+        ("What percentage of the vote did it get?", QuestionKind.QUANTITY),
+        ("In welcher Stadt fand das Treffen statt?", QuestionKind.ENTITY),  # a place: named
+        ("Welche Jahreszeit ist am kältesten?", QuestionKind.ENTITY),  # not "Jahr"
         ("Was sagte Mark Rutte?", None),
         ("nato gründung jahr", None),
         ("Wollen die USA austreten?", None),  # "wo" only as a whole word

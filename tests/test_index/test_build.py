@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import index.store
+from conftest import with_older_analyzer
 from index import (
     BlockKind,
     ChunkSettings,
@@ -108,6 +109,18 @@ def test_an_index_of_another_format_version_is_refused(built, out):
     path.write_text(json.dumps({**data, "format_version": 999}))
     with pytest.raises(IndexMismatchError, match=r"format version 999.*python -m index build"):
         load_index(out)
+
+
+def test_an_index_of_another_analyzer_is_refused_but_its_rebuild_embeds_nothing(
+    small_corpus, out, built, fake_embedder
+):
+    with_older_analyzer(out)
+    with pytest.raises(IndexMismatchError, match=r"another BM25 analyzer.*python -m index build"):
+        load_index(out)
+    fake_embedder.embedded.clear()
+    manifest = build(small_corpus, out, embedder=fake_embedder)
+    assert fake_embedder.embedded == []  # the vectors are the model's, whatever the analyzer
+    assert manifest.embedded == 0 and load_index(out).manifest == manifest
 
 
 def test_missing_index_is_a_clear_error(out):

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from conftest import REPO, run_index
-from index import ChunkSettings, Manifest, VectorSettings, read_manifest
+from conftest import REPO, run_index, with_older_analyzer
+from index import ChunkSettings, Manifest, VectorSettings, build, load_index, read_manifest
 from index.build import build_settings
+from index.settings import DEFAULT_MODEL
 
 
 @pytest.mark.model
@@ -26,6 +27,30 @@ def test_build_and_info_on_the_default_corpus(tmp_path):
         manifest["documents"] == 1 and manifest["passages"] >= 15 and manifest["faq_entries"] == 5
     )
     assert manifest["built_at"].startswith("20")
+
+
+def test_build_if_needed_leaves_a_loadable_index_alone(small_corpus, tmp_path, fake_embedder):
+    out = tmp_path / "index"
+    built = build(small_corpus, out, embedder=fake_embedder)
+    result = run_index("build", "--if-needed", "--data", str(small_corpus), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "is current; nothing built" in result.stdout
+    assert read_manifest(out) == built
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("present", ["none", "older analyzer"])
+def test_build_if_needed_builds_what_this_faqbot_cannot_load(
+    small_corpus, tmp_path, fake_embedder, present
+):
+    out = tmp_path / "index"
+    if present == "older analyzer":
+        build(small_corpus, out, embedder=fake_embedder)
+        with_older_analyzer(out)
+    result = run_index("build", "--if-needed", "--data", str(small_corpus), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Building: ") and "Index written to" in result.stdout
+    assert load_index(out).manifest.model == DEFAULT_MODEL
 
 
 def test_build_failure_exits_non_zero_with_one_line(tmp_path):

@@ -115,16 +115,23 @@ def test_a_german_question_is_embedded_with_its_typos_repaired(
     assert fake_embedder.embedded[-1] == embedded
 
 
-def test_question_words_are_never_read_as_corpus_words(tmp_path, fake_embedder):
+@pytest.mark.parametrize("question_word", ["Worum", "Worin", "Wobei", "Inwiefern"])
+def test_question_words_are_no_terms_and_never_read_as_corpus_words(
+    tmp_path, fake_embedder, question_word
+):
     data = tmp_path / "data"
     data.mkdir()
     (data / "forum.txt").write_text(
         "Das Forum tagte in Brüssel. Worüber das Forum sprach, blieb offen.", encoding="utf-8"
     )
     build(data, tmp_path / "index", embedder=fake_embedder)
-    index = SearchIndex(load_index(tmp_path / "index"))
-    assert index.correct(["forun"]) == {"forun": "forum"}  # one edit from "forum", as "worum"
-    assert index.correct(["worum", "worin"]) == {}
+    bot = bot_over(load_index(tmp_path / "index"), fake_embedder)
+    assert bot.index.correct(["forun"]) == {"forun": "forum"}  # one edit, as "worum" is
+    question = f"{question_word} tagte das Forum in Brüssel?"
+    found = bot.retriever.retrieve(question)
+    assert found.query.terms == ("tagt", "forum", "brussel")
+    assert found.query.recognised == pytest.approx(1.0)  # the question word counts for nothing
+    assert fake_embedder.embedded[-1] == question
 
 
 def test_bm25_counts_less_the_less_of_the_question_it_recognises(loaded, fake_embedder):
