@@ -29,6 +29,7 @@ from index.passages import ChunkSettings, Passage
 from index.sentences import split_sentences
 from index.store import IndexContent, Manifest, now_iso
 from index.vectors import VectorSettings, build_vector_index, search_vectors
+from index.words import WORD_MODEL, WordVectors
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class SentencePool:
     titles: tuple[str, ...]
     vectors: np.ndarray
     title_vectors: np.ndarray
+    words: WordVectors
+    """The words of every sentence, as a synthetic corpus of any size has them."""
 
 
 def sentence_pool(xquad: XQuad, embedder: Embedder) -> SentencePool:
@@ -49,12 +52,14 @@ def sentence_pool(xquad: XQuad, embedder: Embedder) -> SentencePool:
             texts.append(paragraph.text[start:end])
             articles.append(paragraph.article)
     titles = tuple(dict.fromkeys(p.title for p in xquad.paragraphs))
+    analyzer = GermanAnalyzer()
     return SentencePool(
         tuple(texts),
         np.array(articles),
         titles,
         embedder.embed(texts, Role.DOCUMENT),
         embedder.embed(titles, Role.DOCUMENT),
+        WordVectors.of_corpus(word for text in texts for word in analyzer.words(text)),
     )
 
 
@@ -114,6 +119,7 @@ def _manifest(passages: int, embedder: Embedder, vectors: VectorSettings) -> Man
         built_at=now_iso(),
         build_seconds=0.0,
         calibration=calibration_for(embedder.name),
+        word_model=WORD_MODEL,
     )
 
 
@@ -212,6 +218,7 @@ def measure_size(
         sentence_embeddings=sentence_vectors,
         vectors=exact_vectors,
         bm25=bm25,
+        words=pool.words,
     )
     hnsw = replace(exact, vectors=hnsw_vectors, manifest=_manifest(size, embedder, hnsw_settings))
     queries = embedder.embed(questions, Role.QUERY)

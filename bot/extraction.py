@@ -2,9 +2,11 @@
 judged by one fitted model, "does this sentence answer this question?".
 
 The model is a logistic regression over what the bot knows of a sentence (`SentenceEvidence`):
-how similar it is to the question and how much of the question's rare vocabulary it holds
-(each also as the distance to the best candidate, since what matters is being the best of
-this question's sentences, not an absolute cosine), how well its neighbours match (the
+how similar it is to the question, how much of the question's rare vocabulary it holds,
+and how closely it holds each of the question's words by meaning (word vectors: an English
+question's words have no spelling in a German sentence, a paraphrase's few) — each also as
+the distance to the best candidate, since what matters is being the best of this
+question's sentences, not an absolute cosine — how well its neighbours match (the
 sentence that restates the question is often followed by the one that answers it), the
 rank and fused score of its passage, and whether it holds what the question asks for — a
 number for "wie viele", a date for "wann", a name for "wer", a place for "wo", a reason
@@ -133,6 +135,11 @@ class SentenceEvidence:
     """Share of the question's IDF mass the sentence holds."""
     coverage_gap: float
     """How far that lies below the best candidate's."""
+    soft_coverage: float
+    """How closely it holds each of the question's words, by meaning: the similarity of its
+    nearest word to each (`SearchIndex.soft_coverage`), averaged."""
+    soft_coverage_gap: float
+    """How far that lies below the best candidate's."""
     previous_gap: float
     """`similarity_gap` of the sentence before it in its passage (its own if none)."""
     next_gap: float
@@ -212,14 +219,16 @@ def candidates(
     coverages = [
         [index.coverage(query.terms, set(words)) for words in passage] for passage in terms
     ]
+    softs = [index.soft_coverage(row, query.word_vectors) for _, row in rows]
     question_words = set(index.analyzer(query.text))
     best_similarity = max(float(s.max()) for s in similarities)
     best_coverage = max(max(c) for c in coverages)
+    best_soft = max(float(s.max(initial=0.0)) for s in softs)
     top_fused = float(ranked.fused[0])
     seen: set[tuple[str, int]] = set()
     found = []
-    for (rank, row), sims, covs, sentence_terms in zip(
-        rows, similarities, coverages, terms, strict=True
+    for (rank, row), sims, covs, soft, sentence_terms in zip(
+        rows, similarities, coverages, softs, terms, strict=True
     ):
         passage = index.passages[row]
         gaps = sims - best_similarity
@@ -239,6 +248,8 @@ def candidates(
                 similarity_gap=float(gaps[number]),
                 coverage=covs[number],
                 coverage_gap=covs[number] - best_coverage,
+                soft_coverage=float(soft[number]),
+                soft_coverage_gap=float(soft[number]) - best_soft,
                 previous_gap=float(gaps[number - 1] if number > 0 else gaps[number]),
                 next_gap=float(gaps[number + 1] if number + 1 < len(gaps) else gaps[number]),
                 passage_rank=float(rank),

@@ -39,6 +39,7 @@ from index.passages import Passage
 from index.search import SearchIndex
 from index.settings import Settings
 from index.store import IndexContent, load_index, read_manifest
+from index.words import embed_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class Bot:
             self.index, embedder, self.settings.retrieval, self.calibration.faq_match
         )
         language_guess()  # loaded now, so the first answer does not pay for it
+        embed_words(["Frage"])  # the word model too (its first call takes a second)
 
     @classmethod
     def load(

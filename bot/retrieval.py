@@ -60,6 +60,9 @@ class Query:
     foreign: float
     """Probability that the question is not in German, the corpus's language."""
     kind: QuestionKind | None
+    word_vectors: np.ndarray
+    """A vector for each of its words (`index.words`), to find them in sentences that
+    spell them otherwise or say them in another language."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ class Retriever:
             recognised=known / total if total > 0 else 1.0,
             foreign=1.0 - (language_guess().german(text) if german is None else german),
             kind=question_kind(text),
+            word_vectors=self.index.word_vectors(repaired),
         )
 
     def dense_weight(self, query: Query) -> float:

@@ -36,6 +36,7 @@ from index.store import (
     write_index,
 )
 from index.vectors import VectorSettings, build_vector_index
+from index.words import WORD_MODEL, WordVectors
 
 log = logging.getLogger("index")
 
@@ -55,11 +56,12 @@ def vector_key(text: str, role: Role) -> str:
 
 def previous_vectors(out_dir: Path, model: str) -> VectorCache:
     """Vectors of the index now in place, by text hash; empty if there is none to trust.
-    An index of another BM25 analyzer is trusted: its vectors do not depend on it."""
+    An index of another BM25 analyzer or without word vectors is trusted: its passage
+    vectors depend on neither."""
     if not index_exists(out_dir):
         return {}
     try:
-        previous = load_index(out_dir, model, any_analyzer=True)
+        previous = load_index(out_dir, model, vectors_only=True)
     except FaqbotError as error:
         log.info("not reusing the previous index: %s", error)
         return {}
@@ -251,6 +253,7 @@ def _manifest(
         built_at=now_iso(),
         build_seconds=0.0,
         calibration=calibration_for(embedder.name),
+        word_model=WORD_MODEL,
     )
 
 
@@ -358,8 +361,11 @@ def _build_in_turn(
     made = embed_passages(embedder, passages, cache, progress, on_progress)
     stages.lap("embed")
     report(BuildProgress(Stage.SEARCH_INDEX))
-    bm25 = build_bm25(passages, GermanAnalyzer())
+    analyzer = GermanAnalyzer()
+    bm25 = build_bm25(passages, analyzer)
     stages.lap("BM25")
+    words = WordVectors.of_corpus(word for p in passages for word in analyzer.words(p.text))
+    stages.lap("word vectors")
     vector_index = build_vector_index(made.passages, settings[1])
     stages.lap("FAISS")
     manifest = _manifest(corpus, passages, embedder, settings, bm25, made)
@@ -372,6 +378,7 @@ def _build_in_turn(
         sentence_embeddings=made.sentences,
         vectors=vector_index,
         bm25=bm25,
+        words=words,
     )
     report(BuildProgress(Stage.WRITE))
     return write_index(out_dir, content)

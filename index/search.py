@@ -15,6 +15,7 @@ from index.analysis import GermanAnalyzer
 from index.passages import Passage
 from index.store import IndexContent
 from index.vectors import one_thread_per_query, search_vectors
+from index.words import matchable
 
 MIN_CORRECTED_WORD = 5
 """Shorter words have too many neighbours one edit away to guess which one was meant."""
@@ -73,6 +74,7 @@ class SearchIndex:
         self._sentence_offsets = content.sentence_offsets
         self._spelling = _spelling_dictionary(content.passages, self.analyzer)
         self._sentence_terms: dict[int, tuple[tuple[str, ...], ...]] = {}
+        self._sentence_words: dict[int, tuple[np.ndarray, ...]] = {}
 
     @property
     def passages(self) -> tuple[Passage, ...]:
@@ -120,6 +122,42 @@ class SearchIndex:
             passage = self.passages[row]
             found = tuple(tuple(self.analyzer(passage.text[a:b])) for a, b in passage.sentences)
             self._sentence_terms[row] = found  # one dict item set: safe across threads
+        return found
+
+    # ------------------------------------------------------------ words
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray:
+        """A vector for each of the question's `words`: the corpus's, else embedded now."""
+        return self.content.words.of(matchable(words))
+
+    def soft_coverage(self, row: int, word_vectors: np.ndarray) -> np.ndarray:
+        """For each sentence of passage `row`: how closely it holds each of the question's
+        words (whose vectors are `word_vectors`), the similarity of its nearest word,
+        averaged over the question's words. A word spelt alike counts fully, one that means
+        the same nearly so ("Botschafter" for "ambassadors"); 0 for a sentence without
+        words, or a question without."""
+        rows = self._sentence_word_rows(row)
+        if not len(word_vectors):
+            return np.zeros(len(rows), dtype=np.float32)
+        vectors = self.content.words.vectors
+        return np.array(
+            [
+                float((word_vectors @ vectors[found].T).max(axis=1).mean()) if len(found) else 0.0
+                for found in rows
+            ],
+            dtype=np.float32,
+        )
+
+    def _sentence_word_rows(self, row: int) -> tuple[np.ndarray, ...]:
+        """The rows in the word vectors of each sentence's words, kept like `sentence_terms`."""
+        found = self._sentence_words.get(row)
+        if found is None:
+            passage = self.passages[row]
+            words = self.content.words
+            found = tuple(
+                words.rows(self.analyzer.words(passage.text[a:b])) for a, b in passage.sentences
+            )
+            self._sentence_words[row] = found
         return found
 
     def correct(self, words: Iterable[str], most_edits: int = 2) -> dict[str, str]:

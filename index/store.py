@@ -34,6 +34,7 @@ from index.errors import (
 )
 from index.passages import ChunkSettings, Passage
 from index.vectors import VectorSettings, read_vector_index, write_vector_index
+from index.words import WORD_MODEL, WordVectors
 
 FORMAT_VERSION = 2
 """Bump when the files change shape: older indexes are then refused with a rebuild hint."""
@@ -45,6 +46,8 @@ CONTEXT_EMBEDDINGS = "contexts.npy"
 QUESTION_EMBEDDINGS = "questions.npy"
 SENTENCE_EMBEDDINGS = "sentences.npy"
 VECTORS = "passages.faiss"
+WORDS = "words.json"
+WORD_VECTORS = "words.npy"
 BM25_DIR = "bm25"
 REBUILD_HINT = "rebuild it with: python -m index build"
 
@@ -163,6 +166,9 @@ class Manifest:
     """What was fitted to the model (`index.calibration`); None if nothing was."""
     stage_seconds: dict[str, float] = field(default_factory=dict)
     """Where the build time went: reading and splitting, loading the model, embedding …"""
+    word_model: str = ""
+    """The model of the word vectors (`index.words`); empty for an index built before
+    there were any (its passage vectors are still reused by a rebuild)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -202,6 +208,7 @@ class IndexContent:
     """Every passage's sentences, passage after passage: see `sentence_offsets`."""
     vectors: faiss.Index
     bm25: bm25s.BM25
+    words: WordVectors
 
     @cached_property
     def question_rows(self) -> np.ndarray:
@@ -235,6 +242,8 @@ def _write_files(directory: Path, content: IndexContent) -> dict[str, int]:
     np.save(directory / SENTENCE_EMBEDDINGS, content.sentence_embeddings)
     write_vector_index(content.vectors, directory / VECTORS)
     content.bm25.save(str(directory / BM25_DIR), show_progress=False)
+    (directory / WORDS).write_text(json.dumps(content.words.words, ensure_ascii=False), "utf-8")
+    np.save(directory / WORD_VECTORS, content.words.vectors)
     return {
         path.relative_to(directory).as_posix(): path.stat().st_size
         for path in sorted(directory.rglob("*"))
@@ -358,15 +367,21 @@ def read_manifest(link: Path) -> Manifest:
         raise IndexCorruptError(f"{path}: {error}") from error
 
 
-def _check_model(manifest: Manifest, link: Path, model: str | None, any_analyzer: bool) -> None:
+def _check_model(manifest: Manifest, link: Path, model: str | None, vectors_only: bool) -> None:
     if model is not None and manifest.model != model:
         raise IndexMismatchError(
             f"index at {link} was built with model {manifest.model!r}, but {model!r} is "
             f"configured; rebuild it with: python -m index build --model {model} "
             f"(or set FAQBOT_MODEL={manifest.model})"
         )
-    if not any_analyzer and manifest.bm25.get("analyzer") != ANALYZER_SETTINGS:
+    if vectors_only:
+        return
+    if manifest.bm25.get("analyzer") != ANALYZER_SETTINGS:
         raise IndexMismatchError(f"index at {link} uses another BM25 analyzer; {REBUILD_HINT}")
+    if manifest.word_model != WORD_MODEL:
+        raise IndexMismatchError(
+            f"index at {link} has no word vectors of {WORD_MODEL}; {REBUILD_HINT}"
+        )
 
 
 def _check_files(directory: Path, manifest: Manifest) -> None:
@@ -435,20 +450,30 @@ def _check_counts(content: IndexContent, directory: Path) -> None:
         )
 
 
-def load_index(link: Path, model: str | None = None, *, any_analyzer: bool = False) -> IndexContent:
+def load_index(link: Path, model: str | None = None, *, vectors_only: bool = False) -> IndexContent:
     """Load and check the index at `link`; `model`, if given, must be the one it was built with.
 
     The link is resolved once, so a build that swaps it meanwhile cannot mix two versions.
     Whatever goes wrong is a `FaqbotError`: damage of any kind is `IndexCorruptError`.
-    `any_analyzer`: also an index whose BM25 terms another analyzer made (refused for
-    answering, but its vectors are the model's: a rebuild takes them over).
+    `vectors_only`: also an index whose other parts an older faqbot made (BM25 terms of
+    another analyzer, no word vectors): refused for answering, but its passage vectors are
+    the model's, and a rebuild takes them over.
     """
-    return _guarded(link, "index", lambda: _load(link.resolve(), link, model, any_analyzer))
+    return _guarded(link, "index", lambda: _load(link.resolve(), link, model, vectors_only))
 
 
-def _load(directory: Path, link: Path, model: str | None, any_analyzer: bool) -> IndexContent:
+def _read_words(directory: Path, manifest: Manifest) -> WordVectors:
+    if not manifest.word_model:
+        return WordVectors.empty()
+    words = json.loads((directory / WORDS).read_text(encoding="utf-8"))
+    if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+        raise ValueError(f"{WORDS} must be a list of words")
+    return WordVectors(tuple(words), np.load(directory / WORD_VECTORS))
+
+
+def _load(directory: Path, link: Path, model: str | None, vectors_only: bool) -> IndexContent:
     manifest = read_manifest(directory)
-    _check_model(manifest, link, model, any_analyzer)
+    _check_model(manifest, link, model, vectors_only)
     _check_files(directory, manifest)
     content = IndexContent(
         manifest=manifest,
@@ -473,6 +498,7 @@ def _load(directory: Path, link: Path, model: str | None, any_analyzer: bool) ->
             "BM25 index",
             lambda: bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False),
         ),
+        words=_guarded(directory, "word vectors", lambda: _read_words(directory, manifest)),
     )
     _check_counts(content, directory)
     return content

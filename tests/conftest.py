@@ -67,11 +67,22 @@ def run_index(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def with_older_analyzer(index_dir: Path) -> None:
-    """Make the index at `index_dir` look as if an older analyzer had made its BM25 terms."""
+OLDER_PARTS = {"analyzer": "another BM25 analyzer", "word vectors": "no word vectors"}
+"""What an older faqbot built otherwise, and the message that refuses it for answering."""
+
+
+def as_if_older(index_dir: Path, part: str) -> None:
+    """Make the index at `index_dir` look as if an older faqbot had built `part` of it: its
+    BM25 terms by an older analyzer, or no word vectors at all."""
     path = index_dir / "manifest.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["bm25"]["analyzer"] = {**data["bm25"]["analyzer"], "version": 1}
+    if part == "analyzer":
+        data["bm25"]["analyzer"] = {**data["bm25"]["analyzer"], "version": 1}
+    else:
+        del data["word_model"]
+        for name in ("words.json", "words.npy"):
+            (index_dir / name).unlink()
+            del data["files"][name]
     path.write_text(json.dumps(data), encoding="utf-8")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import index.store
-from conftest import with_older_analyzer
+from conftest import OLDER_PARTS, as_if_older
 from index import (
     BlockKind,
     ChunkSettings,
@@ -111,15 +111,16 @@ def test_an_index_of_another_format_version_is_refused(built, out):
         load_index(out)
 
 
-def test_an_index_of_another_analyzer_is_refused_but_its_rebuild_embeds_nothing(
-    small_corpus, out, built, fake_embedder
+@pytest.mark.parametrize("part", OLDER_PARTS)
+def test_an_index_an_older_faqbot_built_is_refused_but_its_rebuild_embeds_nothing(
+    small_corpus, out, built, fake_embedder, part
 ):
-    with_older_analyzer(out)
-    with pytest.raises(IndexMismatchError, match=r"another BM25 analyzer.*python -m index build"):
+    as_if_older(out, part)
+    with pytest.raises(IndexMismatchError, match=rf"{OLDER_PARTS[part]}.*python -m index build"):
         load_index(out)
     fake_embedder.embedded.clear()
     manifest = build(small_corpus, out, embedder=fake_embedder)
-    assert fake_embedder.embedded == []  # the vectors are the model's, whatever the analyzer
+    assert fake_embedder.embedded == []  # the passage vectors are the model's alone
     assert manifest.embedded == 0 and load_index(out).manifest == manifest
 
 
@@ -138,10 +139,29 @@ def test_missing_index_is_a_clear_error(out):
         (lambda d: (d / "bm25" / "vocab.index.json").unlink(), "missing"),
         (lambda d: (d / "passages.jsonl").write_text(""), "bytes"),
         (lambda d: (d / "manifest.json").write_text("{"), "unreadable"),
+        (lambda d: (d / "words.npy").write_bytes((d / "words.npy").read_bytes()[:100]), "bytes"),
     ],
 )
 def test_damaged_index_files_are_detected(built, out, damage, message):
     damage(out.resolve())
+    with pytest.raises(IndexCorruptError, match=message):
+        load_index(out)
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (lambda words: words[1:], "words but"),
+        (lambda words: {"nicht": "eine Liste"}, "list of words"),
+    ],
+)
+def test_word_vectors_that_disagree_with_their_words_are_detected(built, out, words, message):
+    directory = out.resolve()
+    path = directory / "words.json"
+    path.write_text(json.dumps(words(json.loads(path.read_text()))))
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"]["words.json"] = path.stat().st_size
+    (directory / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match=message):
         load_index(out)
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import REPO, run_index, with_older_analyzer
+from conftest import OLDER_PARTS, REPO, as_if_older, run_index
 from index import ChunkSettings, Manifest, VectorSettings, build, load_index, read_manifest
 from index.build import build_settings
 from index.settings import DEFAULT_MODEL
@@ -39,14 +39,14 @@ def test_build_if_needed_leaves_a_loadable_index_alone(small_corpus, tmp_path, f
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("present", ["none", "older analyzer"])
+@pytest.mark.parametrize("present", ["none", *OLDER_PARTS])
 def test_build_if_needed_builds_what_this_faqbot_cannot_load(
     small_corpus, tmp_path, fake_embedder, present
 ):
     out = tmp_path / "index"
-    if present == "older analyzer":
+    if present != "none":
         build(small_corpus, out, embedder=fake_embedder)
-        with_older_analyzer(out)
+        as_if_older(out, present)
     result = run_index("build", "--if-needed", "--data", str(small_corpus), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Building: ") and "Index written to" in result.stdout

@@ -158,3 +158,30 @@ def test_an_faq_entry_does_not_answer_a_question_of_another_kind(loaded, fake_em
     ranked = bot.retriever.rank(bot.retriever.query(other_kind, second))
     (row,) = [r for r in bot.index.faq_rows if loaded.passages[r].question == faq]
     assert ranked.question_similarity[ranked.rows.tolist().index(row)] == -1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("How many former US ambassadors signed the joint statement?", "ehemalige US-Botschafter"),
+        ("Which exercises does the Arctic mission combine?", "Cold Response"),
+        ("Wer nahm statt des Ministers teil?", "an Hegseths Stelle teilnahm"),
+    ],
+)
+def test_the_sentence_that_says_the_question_in_other_words_covers_it_most(
+    search_index, loaded, question, said
+):
+    vectors = search_index.word_vectors(search_index.analyzer.words(question))
+    covered = {
+        (row, number): soft
+        for row in range(len(loaded.passages))
+        for number, soft in enumerate(search_index.soft_coverage(row, vectors))
+    }
+    row, number = max(covered, key=covered.__getitem__)
+    start, end = loaded.passages[row].sentences[number]
+    assert said in loaded.passages[row].text[start:end]
+
+
+def test_a_question_without_words_covers_nothing(search_index):
+    vectors = search_index.word_vectors(search_index.analyzer.words("Wer? 2026!"))
+    assert vectors.shape[0] == 0 and not search_index.soft_coverage(0, vectors).any()
