@@ -59,7 +59,7 @@ def sentence_pool(xquad: XQuad, embedder: Embedder) -> SentencePool:
         titles,
         embedder.embed(texts, Role.DOCUMENT),
         embedder.embed(titles, Role.DOCUMENT),
-        WordVectors.of_corpus(word for text in texts for word in analyzer.words(text)),
+        WordVectors.of_corpus(word for text in (*texts, *titles) for word in analyzer.words(text)),
     )
 
 

@@ -24,6 +24,7 @@ questions answered on the first 24 articles 0.853 → 0.897).
 """
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 
@@ -81,20 +82,26 @@ def gather_evidence(
     )
 
 
-PLAIN_FORMS = frozenset({QuestionKind.QUANTITY, QuestionKind.TIME})
-"""Kinds of question whose answer has a form any sentence that gives it shows: a number for
-"wie viele", a date or a word of time for "wann"."""
+_COUNT = re.compile(
+    r"\b(?:wie\s*viele|how\s+many|welche[rsnm]?\s+anzahl|what\s+number)\b", re.IGNORECASE
+)
+"""A question for a count, which an answer gives as a number ("16", "zwei", "Dutzende").
+Not "wie viel" ("Wie viel kostet das Essen?" — "Es ist kostenlos.") nor "wann", whose
+answers take too many forms for a pattern to vouch that a sentence gives none ("um 7 Uhr",
+"werktags", "nach der Wahl")."""
 
 
-def lacks_the_asked_form(kind: QuestionKind | None, judged: Sequence[Judged]) -> bool:
-    """Whether the question asks for a number or a date that none of its candidate sentences
-    holds: the sources are on its topic ("Wie viele Soldaten nehmen an Arctic Sentry teil?"
-    over an article that says what Arctic Sentry is), so the evidence of topic is high, but
-    they cannot say how many or when. On XQuAD-de, of the 219 German and 226 English
-    questions of these kinds, the candidates of every German one and of all but one English
-    one (a "when" that asks for no time) hold the form."""
+def lacks_the_count(query: Query, judged: Sequence[Judged]) -> bool:
+    """Whether the question asks how many and none of its candidate sentences holds a
+    number: the sources are on its topic ("Wie viele Soldaten nehmen an Arctic Sentry
+    teil?" over an article that says what Arctic Sentry is), so the evidence of topic is
+    high, but they cannot say how many. On XQuAD-de the candidates of every answerable
+    question for a quantity hold a number (105 German, 104 English)."""
     return (
-        kind in PLAIN_FORMS and bool(judged) and not any(j.candidate.evidence.typed for j in judged)
+        query.kind is QuestionKind.QUANTITY
+        and _COUNT.search(query.text) is not None
+        and bool(judged)
+        and not any(j.candidate.evidence.typed for j in judged)
     )
 
 
@@ -106,10 +113,10 @@ def how_sure(
     judged: Sequence[Judged],
     faq_match: float,
 ) -> float:
-    """The confidence that the sources answer `query`: none when it asks for a number or a
-    date no candidate sentence holds (`lacks_the_asked_form`); a question that matches an FAQ
+    """The confidence that the sources answer `query`: none when it asks how many and no
+    candidate sentence holds a number (`lacks_the_count`); a question that matches an FAQ
     question (similarity from `faq_match` up) is as sure as that match says, at least."""
-    if lacks_the_asked_form(query.kind, judged):
+    if lacks_the_count(query, judged):
         sure = 0.0
     else:
         sure = confidence(calibration, gather_evidence(query, ranked, index, judged))

@@ -364,7 +364,7 @@ def _build_in_turn(
     analyzer = GermanAnalyzer()
     bm25 = build_bm25(passages, analyzer)
     stages.lap("BM25")
-    words = WordVectors.of_corpus(word for p in passages for word in analyzer.words(p.text))
+    words = WordVectors.of_corpus(w for p in passages for w in analyzer.words(p.search_text))
     stages.lap("word vectors")
     vector_index = build_vector_index(made.passages, settings[1])
     stages.lap("FAISS")

