@@ -1,7 +1,7 @@
 """Choose the sentences that answer, best first: every sentence of the top passages is
 judged by one fitted model, "does this sentence answer this question?".
 
-The model is a logistic regression over what the bot knows of a sentence (`SentenceEvidence`):
+The model is a linear score over what the bot knows of a sentence (`SentenceEvidence`):
 how similar it is to the question, how much of the question's rare vocabulary it holds,
 and how closely it holds each of the question's words by meaning (word vectors: an English
 question's words have no spelling in a German sentence, a paraphrase's few) — each also as
@@ -10,10 +10,12 @@ question's sentences, not an absolute cosine — how well its neighbours match (
 sentence that restates the question is often followed by the one that answers it), the
 rank and fused score of its passage, and whether it holds what the question asks for — a
 number for "wie viele", a date for "wann", a name for "wer", a place for "wo", a reason
-for "warum". It is fitted per embedding model by `python -m bench.calibrate` on XQuAD-de
-(German and English questions; "holds a gold answer" is the label) and stored with the
-model's calibration. There is no cross-encoder or reader on the package registries with its
-weights inside (looked for in December 2026); this model is what makes the order.
+for "warum" — read as a probability through a logistic function. It is fitted per
+embedding model by `python -m bench.calibrate` on XQuAD-de (German and English questions;
+"holds a gold answer" is the label), listwise: each question's sentences against each
+other (`bench.sentence_fit`), and stored with the model's calibration. There is no
+cross-encoder or reader on the package registries with its weights inside (looked for in
+December 2026); this model is what makes the order.
 
 Quotes come in order of that probability, and a further sentence is quoted only while the
 second model of the calibration (`follow`) expects it to add the answer the ones before it
@@ -84,16 +86,40 @@ MAX_FRAGMENT_WORDS = 6
 bare list item ("Quellen", "NATO: Arctic Sentry-Ankündigung"), not a statement."""
 
 
-def answer_type_found(kind: QuestionKind | None, sentence: str) -> bool | None:
-    """Whether `sentence` holds what a question of `kind` asks for; None when the kind asks
-    for nothing a surface pattern can see ("was ist", "welche", "wie")."""
+_WORD = re.compile(r"\w+")
+
+
+def answer_type_found(kind: QuestionKind | None, sentence: str, question: str = "") -> bool | None:
+    """Whether `sentence` holds what a question of `kind` asks for, beyond what `question`
+    already says: "Wer führt Arctic Sentry?" is not answered by the name "Arctic Sentry",
+    nor "Wie viele Soldaten kamen 2024?" by the year. None when the kind asks for nothing
+    a surface pattern can see ("was ist", "welche", "wie")."""
     if kind is QuestionKind.PERSON:
-        return any(
-            not (match.start() == 0 and _ARTICLE_START.match(sentence))
+        matches = [
+            match
             for match in _NAME.finditer(sentence)
-        )
-    pattern = _ANSWER_TYPES.get(kind) if kind is not None else None
-    return None if pattern is None else pattern.search(sentence) is not None
+            if not (match.start() == 0 and _ARTICLE_START.match(sentence))
+        ]
+    else:
+        pattern = _ANSWER_TYPES.get(kind) if kind is not None else None
+        if pattern is None:
+            return None
+        matches = list(pattern.finditer(sentence))
+    asked = {word.casefold() for word in _WORD.findall(question)}
+    return any(not _asked_already(sentence, match, asked) for match in matches)
+
+
+def _asked_already(sentence: str, match: re.Match[str], asked: set[str]) -> bool:
+    """Every word the match touches (the whole word, where it ends inside one) is one of
+    the question's."""
+    start = match.start()
+    while start > 0 and sentence[start - 1].isalnum():
+        start -= 1
+    end = match.end()
+    while end < len(sentence) and sentence[end].isalnum():
+        end += 1
+    words = _WORD.findall(sentence[start:end])
+    return bool(words) and all(word.casefold() in asked for word in words)
 
 
 def is_fragment(sentence: str, kind: BlockKind) -> bool:
@@ -150,7 +176,7 @@ class SentenceEvidence:
     """How far its passage's fused score lies below the best passage's."""
     typed: float
     """1 if the question asks for a type of answer (number, date, name, place, reason) and
-    the sentence holds one."""
+    the sentence holds one that the question does not name itself."""
     untyped: float
     """1 if the question asks for a type of answer and the sentence holds none."""
     length: float
@@ -219,7 +245,7 @@ def candidates(
     coverages = [
         [index.coverage(query.terms, set(words)) for words in passage] for passage in terms
     ]
-    softs = [index.soft_coverage(row, query.word_vectors) for _, row in rows]
+    softs = [index.soft_coverage(row, query.words) for _, row in rows]
     question_words = set(index.analyzer(query.text))
     best_similarity = max(float(s.max()) for s in similarities)
     best_coverage = max(max(c) for c in coverages)
@@ -238,7 +264,7 @@ def candidates(
             if key in seen:
                 continue
             seen.add(key)
-            typed = answer_type_found(query.kind, text)
+            typed = answer_type_found(query.kind, text, query.text)
             context = 0.0
             if number > 0 and points_back(text):
                 together = set(words) | set(sentence_terms[number - 1])

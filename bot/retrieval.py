@@ -17,7 +17,7 @@ from bot.fusion import FusionMethod, fuse
 from bot.language import language_guess
 from bot.questions import QuestionKind, kinds_clash, question_kind
 from index.embedding import Embedder, Role
-from index.search import SearchIndex
+from index.search import QuestionWords, SearchIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,9 @@ class Query:
     foreign: float
     """Probability that the question is not in German, the corpus's language."""
     kind: QuestionKind | None
-    word_vectors: np.ndarray
-    """A vector for each of its words (`index.words`), to find them in sentences that
-    spell them otherwise or say them in another language."""
+    words: QuestionWords
+    """Its words with their vectors (`index.words`), to find them in sentences that spell
+    them otherwise or say them in another language."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ class Retriever:
             recognised=known / total if total > 0 else 1.0,
             foreign=1.0 - (language_guess().german(text) if german is None else german),
             kind=question_kind(text),
-            word_vectors=self.index.word_vectors(repaired),
+            words=self.index.question_words(repaired),
         )
 
     def dense_weight(self, query: Query) -> float:

@@ -7,6 +7,7 @@ BM25 statistics and vectors) could stand behind the same methods.
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from symspellpy import SymSpell, Verbosity
@@ -45,13 +46,30 @@ MIN_COMPOUND_PART = 4
 """Shorter stems would match inside too many unrelated words."""
 
 
-def contains_term(terms: set[str], term: str) -> bool:
-    """`term` itself, or a compound that starts or ends with it, is among `terms`."""
+def contains_term(terms: set[str], term: str, ends_only: bool = False) -> bool:
+    """`term` itself, or a compound that starts or ends with it, is among `terms`; with
+    `ends_only`, one that ends with it: a German word's head ("geführt" for "führt",
+    "Ukrainehilfe" for "Hilfe"), not its beginning, which holds unrelated words ("form" in
+    "formell")."""
     if term in terms:
         return True
     if len(term) < MIN_COMPOUND_PART:
         return False
-    return any(len(t) > len(term) and (t.startswith(term) or t.endswith(term)) for t in terms)
+    return any(
+        len(t) > len(term) and (t.endswith(term) or (not ends_only and t.startswith(term)))
+        for t in terms
+    )
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """A question's words worth a vector (`matchable`), row by row: what a sentence's soft
+    coverage is measured against."""
+
+    terms: tuple[str, ...]
+    """The BM25 term of each word."""
+    vectors: np.ndarray
+    """Its vector."""
 
 
 class SearchIndex:
@@ -75,6 +93,7 @@ class SearchIndex:
         self._spelling = _spelling_dictionary(content.passages, self.analyzer)
         self._sentence_terms: dict[int, tuple[tuple[str, ...], ...]] = {}
         self._sentence_words: dict[int, tuple[np.ndarray, ...]] = {}
+        self._term_sets: dict[int, tuple[set[str], ...]] = {}
 
     @property
     def passages(self) -> tuple[Passage, ...]:
@@ -126,27 +145,42 @@ class SearchIndex:
 
     # ------------------------------------------------------------ words
 
-    def word_vectors(self, words: Sequence[str]) -> np.ndarray:
-        """A vector for each of the question's `words`: the corpus's, else embedded now."""
-        return self.content.words.of(matchable(words))
+    def question_words(self, words: Sequence[str]) -> QuestionWords:
+        """The question's `words` worth a vector, each with its BM25 term and its vector (the
+        corpus's, else embedded now)."""
+        kept = matchable(words)
+        return QuestionWords(tuple(self.analyzer.stem(word) for word in kept),
+                             self.content.words.of(kept))  # fmt: skip
 
-    def soft_coverage(self, row: int, word_vectors: np.ndarray) -> np.ndarray:
+    def soft_coverage(self, row: int, question: QuestionWords) -> np.ndarray:
         """For each sentence of passage `row`: how closely it holds each of the question's
-        words (whose vectors are `word_vectors`), the similarity of its nearest word (or of
-        its passage's heading's), averaged over the question's words. A word spelt alike
-        counts fully, one that means the same nearly so ("Botschafter" for "ambassadors");
-        0 for a sentence without words, or a question without."""
+        words, the similarity of its nearest word (or of its passage's heading's), averaged
+        over the question's words. A word whose term the sentence holds, alone or as a
+        word's head ("geführt" for "führt", "Ukrainehilfe" for "Hilfe"), counts fully, one that
+        means the same nearly so ("Botschafter" for "ambassadors"); 0 for a sentence without
+        words, or a question without."""
         rows = self._sentence_word_rows(row)
-        if not len(word_vectors):
+        if not question.terms:
             return np.zeros(len(rows), dtype=np.float32)
         vectors = self.content.words.vectors
-        return np.array(
-            [
-                float((word_vectors @ vectors[found].T).max(axis=1).mean()) if len(found) else 0.0
-                for found in rows
-            ],
-            dtype=np.float32,
-        )
+        soft = []
+        for found, terms in zip(rows, self._sentence_term_sets(row), strict=True):
+            if not len(found):
+                soft.append(0.0)
+                continue
+            nearest = (question.vectors @ vectors[found].T).max(axis=1)
+            held = [contains_term(terms, term, ends_only=True) for term in question.terms]
+            soft.append(float(np.where(held, 1.0, nearest).mean()))
+        return np.array(soft, dtype=np.float32)
+
+    def _sentence_term_sets(self, row: int) -> tuple[set[str], ...]:
+        """The BM25 terms of each sentence of passage `row` with its context's, kept."""
+        found = self._term_sets.get(row)
+        if found is None:
+            context = set(self.analyzer(self.passages[row].context))
+            found = tuple(set(terms) | context for terms in self.sentence_terms(row))
+            self._term_sets[row] = found
+        return found
 
     def _sentence_word_rows(self, row: int) -> tuple[np.ndarray, ...]:
         """The rows in the word vectors of each sentence's words and its passage's context

@@ -142,6 +142,67 @@ def test_quoting_models_fit_and_choose_the_answering_sentence(
     assert all(o.length <= LENGTH_BUDGET for o in outcomes)
 
 
+def test_sentence_model_ranks_within_each_question_not_across_all_sentences():
+    """Each question has one sentence that answers, one that restates it (nearest in
+    meaning, no answer) and many of other passages that share its words but not its
+    meaning. Over all sentences at once, sharing words goes against answering (the many
+    others share more), so a fit over all of them at once ranks the restating sentence
+    first for every question; only within each question does it tell the answering one."""
+    from bench.sentence_fit import Asked, fit_sentence_model
+    from bot.extraction import SENTENCE_FEATURES, Candidate, SentenceEvidence
+
+    def candidate(number: int, similarity: float, coverage: float) -> Candidate:
+        values = dict.fromkeys(SENTENCE_FEATURES, 0.0)
+        evidence = SentenceEvidence(**values | {"similarity": similarity, "coverage": coverage})
+        return Candidate(0, number, (0, 1), "d", number, False, evidence)
+
+    draw = np.random.default_rng(0)
+    asked = []
+    for n in range(40):
+        answering = candidate(0, 0.6 + draw.normal(0, 0.02), 0.5)
+        restating = candidate(1, 0.8 + draw.normal(0, 0.02), 0.0)
+        others = [candidate(2 + i, 0.1 + draw.normal(0, 0.02), 1.0) for i in range(8)]
+        holds = (True, False, *[False] * len(others))
+        asked.append(
+            Asked(XQuestion(f"Frage {n}?", "d", n, ("x",)), (answering, restating, *others), holds)
+        )
+    model = fit_sentence_model(asked)
+    for item in asked:
+        rows = np.array(
+            [[getattr(c.evidence, f) for f in SENTENCE_FEATURES] for c in item.candidates]
+        )
+        probabilities = model.probabilities(rows)
+        assert probabilities.argmax() == 0
+        assert probabilities.min() > 0.0 and probabilities.max() < 1.0
+
+
+def test_sentence_model_never_weighs_matching_the_question_against_a_sentence():
+    """Questions written not to copy their paragraph's words (as XQuAD's were) make the
+    sentence that shares the words look less likely to answer; a colleague copies them, so
+    what a sentence matches of the question keeps a weight of at least 0."""
+    from bench.sentence_fit import MATCHING, Asked, fit_sentence_model
+    from bot.extraction import SENTENCE_FEATURES, Candidate, SentenceEvidence
+
+    def candidate(number: int, similarity: float, coverage: float) -> Candidate:
+        values = dict.fromkeys(SENTENCE_FEATURES, 0.0)
+        evidence = SentenceEvidence(**values | {"similarity": similarity, "coverage": coverage})
+        return Candidate(0, number, (0, 1), "d", number, False, evidence)
+
+    draw = np.random.default_rng(1)
+    asked = [
+        Asked(
+            XQuestion(f"Frage {n}?", "d", n, ("x",)),
+            (candidate(0, 0.8 + draw.normal(0, 0.05), 0.2), candidate(1, 0.6, 0.9)),
+            (True, False),
+        )
+        for n in range(30)
+    ]
+    model = fit_sentence_model(asked)
+    weights = dict(zip(model.features, model.weights, strict=True))
+    assert all(weights[name] >= 0 for name in MATCHING)
+    assert weights["similarity"] > 0
+
+
 def test_each_article_alone_is_asked_its_own_and_as_many_other_questions(
     tmp_path, tiny_xquad, fake_embedder, fake_settings
 ):

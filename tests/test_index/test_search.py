@@ -171,17 +171,29 @@ def test_an_faq_entry_does_not_answer_a_question_of_another_kind(loaded, fake_em
 def test_the_sentence_that_says_the_question_in_other_words_covers_it_most(
     search_index, loaded, question, said
 ):
-    vectors = search_index.word_vectors(search_index.analyzer.words(question))
+    words = search_index.question_words(search_index.analyzer.words(question))
     covered = {
         (row, number): soft
         for row in range(len(loaded.passages))
-        for number, soft in enumerate(search_index.soft_coverage(row, vectors))
+        for number, soft in enumerate(search_index.soft_coverage(row, words))
     }
     row, number = max(covered, key=covered.__getitem__)
     start, end = loaded.passages[row].sentences[number]
     assert said in loaded.passages[row].text[start:end]
 
 
+def test_a_word_held_in_another_form_counts_fully(search_index, loaded):
+    """ "geführt" holds "führt" (as `coverage` finds it), however far apart their vectors."""
+    words = search_index.question_words(["führt", "mission"])
+    row, number = next(
+        (row, number)
+        for row, passage in enumerate(loaded.passages)
+        for number, (start, end) in enumerate(passage.sentences)
+        if "Die Mission, geführt vom" in passage.text[start:end]
+    )
+    assert search_index.soft_coverage(row, words)[number] == pytest.approx(1.0)
+
+
 def test_a_question_without_words_covers_nothing(search_index):
-    vectors = search_index.word_vectors(search_index.analyzer.words("Wer? 2026!"))
-    assert vectors.shape[0] == 0 and not search_index.soft_coverage(0, vectors).any()
+    words = search_index.question_words(search_index.analyzer.words("Wer? 2026!"))
+    assert words.vectors.shape[0] == 0 and not search_index.soft_coverage(0, words).any()
